@@ -1,0 +1,326 @@
+"""Crawl orchestration: start URLs → archive pages → single post pages → `CrawlState`.
+
+Every archive page is fetched (list pages change; skipping them would miss new posts), its
+entries become posts at once when the archive shows them in full, and excerpt entries are
+completed from their single pages. Each response's effects are committed to the state in one
+transaction, so a crash at any moment can be resumed. The fetcher is injected: the network
+`Fetcher` for a crawl, a WARC replay for `reparse` — the same code builds the records either way.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from k360scrape.encoding import decode_html
+from k360scrape.errors import ExitCode, FetchError, ParseError, RobotsDisallowed
+from k360scrape.models import ArchivePage, CrawlWarning, Entry, FetchLogEntry, FetchResult, Post
+from k360scrape.parse import parse_archive_page, parse_single_page
+from k360scrape.records import merge_single, missing_fields, to_post
+from k360scrape.state import DONE, FAILED, SKIPPED, CrawlState, Task
+from k360scrape.urls import Scope, archive_page_number, archive_root, canonicalize, post_id
+
+
+class FetcherLike(Protocol):
+    def fetch(
+        self,
+        url: str,
+        *,
+        kind: str = "page",
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
+    ) -> FetchResult: ...
+
+
+class Revalidator(Protocol):
+    """What an incremental run knows from the previous snapshot."""
+
+    def conditional_headers(self, url: str) -> dict[str, str]: ...
+
+    def previous_post(self, url: str) -> Post | None: ...
+
+
+@dataclass
+class Outcome:
+    """What a task produced, committed to the state in one go."""
+
+    status: str = DONE
+    posts: list[tuple[Post, int, int, int]] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+    log: list[FetchLogEntry] = field(default_factory=list)
+    warnings: list[CrawlWarning] = field(default_factory=list)
+
+
+@dataclass
+class StartStatus:
+    """How the start URLs fared, to tell robots refusal and an unreachable site apart."""
+
+    robots: int = 0
+    network: int = 0
+    ok: int = 0
+
+
+class Crawler:
+    def __init__(
+        self,
+        start_urls: Sequence[str],
+        fetcher: FetcherLike,
+        state: CrawlState,
+        scope: Scope,
+        *,
+        concurrency: int = 1,
+        max_pages: int | None = None,
+        revalidator: Revalidator | None = None,
+        on_progress: Callable[[Task, Outcome], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self._starts = [canonicalize(url, host_map=scope.host_map) for url in start_urls]
+        self._fetcher = fetcher
+        self._state = state
+        self._scope = scope
+        self._concurrency = concurrency
+        self._max_pages = max_pages
+        self._revalidator = revalidator
+        self._on_progress = on_progress
+        self.stop = stop or threading.Event()
+        self.start_status = StartStatus()
+        self._pages_done = 0
+
+    @property
+    def start_urls(self) -> list[str]:
+        return list(self._starts)
+
+    def run(self) -> None:
+        """Crawl until the frontier is empty, the page limit is hit or `stop` is set."""
+        for index, url in enumerate(self._starts):
+            self._state.add_task(Task(url, "archive", index, archive_page_number(url)))
+        with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
+            while not self.stop.is_set() and not self._limit_reached():
+                batch = self._state.pending(limit=self._concurrency)
+                if not batch:
+                    break
+                for task, outcome in zip(batch, pool.map(self._process, batch), strict=True):
+                    self._finish(task, outcome)
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stop.is_set() and bool(self._state.pending(limit=1))
+
+    def _limit_reached(self) -> bool:
+        return self._max_pages is not None and self._pages_done >= self._max_pages
+
+    def _finish(self, task: Task, outcome: Outcome) -> None:
+        self._state.complete(
+            task,
+            status=outcome.status,
+            posts=outcome.posts,
+            new_tasks=outcome.tasks,
+            log=outcome.log,
+            warnings=outcome.warnings,
+        )
+        self._pages_done += 1
+        if self._on_progress:
+            self._on_progress(task, outcome)
+
+    # --- one task
+    def _process(self, task: Task) -> Outcome:
+        outcome = Outcome()
+        result = self._fetch(task, outcome)
+        if result is None:
+            return self._fallback(task, outcome)
+        if result.status == 304 and task.kind == "post":
+            return self._reuse_previous(task, result, outcome)
+        if result.status != 200:
+            message = f"HTTP {result.status} for {task.kind} page {task.url}"
+            outcome.warnings.append(CrawlWarning(url=task.url, kind="fetch", message=message))
+            return self._fallback(task, outcome)
+        try:
+            html = decode_html(result.body, result.header("content-type"))
+            if task.kind == "archive":
+                self._archive(task, result, html, outcome)
+            else:
+                self._single(task, result, html, outcome)
+        except ParseError as exc:
+            outcome.warnings.append(CrawlWarning(url=task.url, kind="parse", message=str(exc)))
+            return self._fallback(task, outcome)
+        return outcome
+
+    def _fetch(self, task: Task, outcome: Outcome) -> FetchResult | None:
+        headers = self._revalidator.conditional_headers(task.url) if self._revalidator else {}
+        is_start = task.kind == "archive" and task.url in self._starts
+        try:
+            result = self._fetcher.fetch(task.url, kind=task.kind, headers=headers or None)
+        except FetchError as exc:
+            kind = "robots" if isinstance(exc, RobotsDisallowed) else "fetch"
+            # A page robots.txt forbids is skipped by policy, not a failure of the run.
+            outcome.status = SKIPPED if kind == "robots" else FAILED
+            if is_start:
+                self._count_start(kind)
+            outcome.log.append(
+                FetchLogEntry(url=task.url, status=None, kind=task.kind, error=str(exc))
+            )
+            outcome.warnings.append(CrawlWarning(url=task.url, kind=kind, message=str(exc)))
+            return None
+        if is_start:
+            self._count_start("ok")
+        outcome.log.append(
+            FetchLogEntry(
+                url=task.url,
+                status=result.status,
+                kind=task.kind,
+                bytes=len(result.body),
+                from_cache=result.status == 304,
+            )
+        )
+        return result
+
+    def _count_start(self, kind: str) -> None:
+        if kind == "robots":
+            self.start_status.robots += 1
+        elif kind == "fetch":
+            self.start_status.network += 1
+        else:
+            self.start_status.ok += 1
+
+    def _fallback(self, task: Task, outcome: Outcome) -> Outcome:
+        """A task failed: keep what the archive showed for an excerpt entry."""
+        if outcome.status == DONE:
+            outcome.status = FAILED
+        if task.kind == "post" and task.fallback is not None and task.source is not None:
+            page = ArchivePage(url=task.archive_url or task.url, page=task.page)
+            post = to_post(task.fallback, page, task.position, task.source, day=task.day,
+                           fallback_url=task.url)
+            outcome.posts.append((post, task.day_index, task.page, task.position))
+            outcome.warnings.append(
+                CrawlWarning(url=task.url, kind="excerpt-only",
+                             message="single page unavailable; record kept from the excerpt")
+            )
+        return outcome
+
+    def _reuse_previous(self, task: Task, result: FetchResult, outcome: Outcome) -> Outcome:
+        previous = self._revalidator.previous_post(task.url) if self._revalidator else None
+        if previous is None:
+            message = "304 Not Modified but no previous record to reuse"
+            outcome.warnings.append(CrawlWarning(url=task.url, kind="fetch", message=message))
+            return self._fallback(task, outcome)
+        post = previous.model_copy(
+            update={
+                "archive_url": task.archive_url,
+                "archive_page": task.page,
+                "position": task.position,
+                "day": task.day,
+            }
+        )
+        outcome.posts.append((post, task.day_index, task.page, task.position))
+        return outcome
+
+    # --- archive pages
+    def _archive(self, task: Task, result: FetchResult, html: str, outcome: Outcome) -> None:
+        page = parse_archive_page(html, result.final_url)
+        page = page.model_copy(update={"url": task.url, "page": task.page})
+        day = page.day or _day_from_url(task.url)
+        if not page.entries:
+            message = "archive page lists no entries (has the markup changed?)"
+            outcome.warnings.append(CrawlWarning(url=task.url, kind="parse", message=message))
+        for position, entry in enumerate(page.entries, start=1):
+            self._entry(task, page, position, entry, result, day, outcome)
+        self._follow(task, page, outcome)
+
+    def _entry(
+        self,
+        task: Task,
+        page: ArchivePage,
+        position: int,
+        entry: Entry,
+        result: FetchResult,
+        day: str,
+        outcome: Outcome,
+    ) -> None:
+        url = self._canonical(entry.url) if entry.url else None
+        entry = entry.model_copy(update={"url": url})
+        if entry.is_excerpt and url and self._scope.allows(url):
+            outcome.tasks.append(
+                Task(url, "post", task.day_index, task.page, position, page.url, day, entry,
+                     source=result.model_copy(update={"body": b""}))
+            )
+            return
+        post = to_post(entry, page, position, result, day=day,
+                       fallback_url=_entry_anchor(page, position))
+        outcome.posts.append((post, task.day_index, task.page, position))
+        outcome.warnings.extend(_field_warnings(post, entry))
+
+    def _follow(self, task: Task, page: ArchivePage, outcome: Outcome) -> None:
+        root = archive_root(task.url)
+        if page.next_url:
+            self._queue_next(task, self._canonical(page.next_url), outcome)
+        # The numeric pagination names later pages too; queueing them keeps the crawl
+        # complete when one page in the middle fails.
+        for link in page.page_urls:
+            url = self._canonical(link)
+            if archive_root(url) == root and self._scope.allows(url):
+                outcome.tasks.append(
+                    Task(url, "archive", task.day_index, archive_page_number(url))
+                )
+
+    def _queue_next(self, task: Task, url: str, outcome: Outcome) -> None:
+        number = archive_page_number(url)
+        if not self._scope.allows(url):
+            message = f"next page {url} is outside the crawl scope; not followed"
+            outcome.warnings.append(CrawlWarning(url=task.url, kind="scope", message=message))
+        elif number <= task.page or url == task.url:
+            message = f"pagination loop: page {task.page} links forward to {url}; stopped there"
+            outcome.warnings.append(CrawlWarning(url=task.url, kind="pagination", message=message))
+        else:
+            outcome.tasks.append(Task(url, "archive", task.day_index, number))
+
+    # --- single post pages (excerpt entries)
+    def _single(self, task: Task, result: FetchResult, html: str, outcome: Outcome) -> None:
+        single = parse_single_page(html, result.final_url)
+        entry = merge_single(task.fallback, single) if task.fallback else single
+        entry = entry.model_copy(update={"url": task.url})
+        page = ArchivePage(url=task.archive_url or task.url, page=task.page)
+        post = to_post(entry, page, task.position, result, day=task.day, fallback_url=task.url)
+        outcome.posts.append((post, task.day_index, task.page, task.position))
+        outcome.warnings.extend(_field_warnings(post, entry))
+
+    def _canonical(self, url: str) -> str:
+        return canonicalize(url, host_map=self._scope.host_map)
+
+
+def _field_warnings(post: Post, entry: Entry) -> list[CrawlWarning]:
+    url = entry.url or post.url
+    return [
+        CrawlWarning(url=url, kind="missing-field", message=f"entry has no {name}")
+        for name in missing_fields(post)
+    ]
+
+
+def _entry_anchor(page: ArchivePage, position: int) -> str:
+    return f"{page.url}#entry-{position}"
+
+
+def _day_from_url(url: str) -> str:
+    return post_id(archive_root(url)).replace("-", " ").title()
+
+
+def exit_code_for(
+    status: StartStatus, *, failed: int, posts: int, warnings: int, strict: bool,
+    interrupted: bool,
+) -> ExitCode:
+    """The process exit code of a finished crawl (README, "Exit codes")."""
+    if interrupted:
+        return ExitCode.INTERRUPTED
+    if status.ok == 0 and status.robots and not status.network:
+        return ExitCode.ROBOTS_FORBIDDEN
+    if status.ok == 0 and status.network:
+        return ExitCode.NETWORK_UNREACHABLE
+    if posts == 0:
+        return ExitCode.GATE_REFUSED
+    if failed:
+        return ExitCode.PARTIAL
+    if strict and warnings:
+        return ExitCode.STRICT_WARNINGS
+    return ExitCode.OK

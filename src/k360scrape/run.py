@@ -1,0 +1,264 @@
+"""One whole crawl into an output folder: the library call behind `k360scrape crawl`.
+
+    prepare --out → state + WARC in the work folder → crawl → PDFs → export → rename into place
+
+Outputs are replaced only when the run produced posts (or `force`), so a broken scrape never
+overwrites good data; an interrupted run keeps its work folder for `--resume`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+from k360scrape import __version__, outdir
+from k360scrape.clock import Clock, SystemClock, iso_utc
+from k360scrape.crawl import Crawler, FetcherLike, Outcome, Revalidator, exit_code_for
+from k360scrape.errors import ExitCode, UsageError
+from k360scrape.export import ExportOptions, write_outputs
+from k360scrape.fetch import Fetcher
+from k360scrape.models import Pdf
+from k360scrape.pdfs import download_pdfs
+from k360scrape.settings import Settings
+from k360scrape.state import FAILED, CrawlState, Task
+from k360scrape.urls import Scope
+from k360scrape.warc import WarcWriter
+
+WARC_NAME = "archive.warc.gz"
+STATE_NAME = "state.sqlite"
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    start_urls: tuple[str, ...]
+    out_dir: Path
+    settings: Settings = field(default_factory=Settings)
+    export: ExportOptions = field(default_factory=ExportOptions)
+    resume: bool = False
+    force: bool = False
+
+
+@dataclass
+class RunReport:
+    exit_code: ExitCode
+    counts: dict[str, int | float]
+    message: str
+    out_dir: Path
+    warnings: list[str] = field(default_factory=list)
+
+
+ProgressHook = Callable[[Task, Outcome], None]
+
+
+def run_crawl(
+    request: RunRequest,
+    *,
+    client: httpx.Client | None = None,
+    clock: Clock | None = None,
+    progress: ProgressHook | None = None,
+    stop: threading.Event | None = None,
+    revalidator: Revalidator | None = None,
+) -> RunReport:
+    """Crawl the start URLs into `request.out_dir` and say how it went."""
+    clock = clock or SystemClock()
+    scope = Scope(request.start_urls, request.settings.allowed_hosts)
+    work = _work_folder(request)
+    started = time.monotonic()
+    started_at = clock.now()
+    state = CrawlState(work / STATE_NAME)
+    try:
+        _check_resume(state, request)
+        warc = WarcWriter(work / WARC_NAME, software=f"k360scrape/{__version__}",
+                          append=request.resume, info=_warc_info(request))
+        own_client = client is None
+        http = client or _default_client(request.settings)
+        try:
+            fetcher = Fetcher(http, request.settings, scope, clock, on_exchange=warc.write)
+            crawler = Crawler(request.start_urls, fetcher, state, scope,
+                              concurrency=request.settings.concurrency,
+                              max_pages=request.settings.max_pages, revalidator=revalidator,
+                              on_progress=progress, stop=stop)
+            crawler.run()
+            if not crawler.interrupted and request.settings.download_pdfs:
+                _download_pdfs(state, fetcher, request, stop)
+        finally:
+            warc.close()
+            if own_client:
+                http.close()
+        return _finish(request, state, crawler, started, started_at, clock)
+    finally:
+        state.close()
+
+
+def replay_crawl(
+    request: RunRequest, fetcher: FetcherLike, *, clock: Clock | None = None
+) -> RunReport:
+    """Rebuild every output from stored responses (no network): `k360scrape reparse`."""
+    clock = clock or SystemClock()
+    scope = Scope(request.start_urls, request.settings.allowed_hosts)
+    work = _work_folder(request)
+    started, started_at = time.monotonic(), clock.now()
+    state = CrawlState(work / STATE_NAME)
+    try:
+        crawler = Crawler(request.start_urls, fetcher, state, scope)
+        crawler.run()
+        if request.settings.download_pdfs:
+            _download_pdfs(state, fetcher, request, None)
+        return _finish(request, state, crawler, started, started_at, clock, keep_warc=False)
+    finally:
+        state.close()
+
+
+def _work_folder(request: RunRequest) -> Path:
+    if request.resume:
+        if not (request.out_dir / outdir.WORK_DIR / STATE_NAME).exists():
+            raise UsageError(f"nothing to resume in {request.out_dir}")
+        return outdir.prepare(request.out_dir)
+    return outdir.fresh_work(request.out_dir)
+
+
+def _check_resume(state: CrawlState, request: RunRequest) -> None:
+    starts = json.dumps(list(request.start_urls))
+    stored = state.get_meta("start_urls")
+    if stored is None:
+        state.set_meta("start_urls", starts)
+    elif stored != starts:
+        raise UsageError("--resume with other start URLs than the interrupted run")
+
+
+def _warc_info(request: RunRequest) -> dict[str, str]:
+    return {
+        "start-urls": json.dumps(list(request.start_urls)),
+        "settings": request.settings.model_dump_json(),
+    }
+
+
+def _default_client(settings: Settings) -> httpx.Client:
+    timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
+    limits = httpx.Limits(max_connections=max(4, settings.concurrency * 2))
+    return httpx.Client(timeout=timeout, limits=limits, follow_redirects=False)
+
+
+def _download_pdfs(
+    state: CrawlState, fetcher: FetcherLike, request: RunRequest, stop: threading.Event | None
+) -> None:
+    cache: dict[str, Pdf] = {}
+    urls = [post.url for post in state.iter_posts() if post.pdfs]
+    for url in urls:
+        if stop is not None and stop.is_set():
+            return
+        post = state.get_post(url)
+        if post is None:
+            continue
+        pdfs = download_pdfs(post.pdfs, fetcher, request.out_dir,
+                             max_bytes=request.settings.max_pdf_bytes,
+                             text=request.settings.pdf_text, cache=cache)
+        state.replace_post(post.model_copy(update={"pdfs": pdfs}))
+
+
+def _finish(
+    request: RunRequest,
+    state: CrawlState,
+    crawler: Crawler,
+    started: float,
+    started_at: datetime,
+    clock: Clock,
+    *,
+    keep_warc: bool = True,
+) -> RunReport:
+    counts = _counts(state, time.monotonic() - started)
+    warnings = [f"{w.kind}: {w.url}: {w.message}" for w in state.warnings()]
+    code = exit_code_for(
+        crawler.start_status,
+        failed=int(counts["errors"]),
+        posts=int(counts["posts"]),
+        warnings=len(warnings),
+        strict=request.settings.strict,
+        interrupted=crawler.interrupted,
+    )
+    if code is ExitCode.INTERRUPTED:
+        return RunReport(code, counts, "interrupted; run again with --resume to continue",
+                         request.out_dir, warnings)
+    if code in (ExitCode.ROBOTS_FORBIDDEN, ExitCode.NETWORK_UNREACHABLE) or (
+        code is ExitCode.GATE_REFUSED and not request.force
+    ):
+        return RunReport(code, counts, _refusal(code), request.out_dir, warnings)
+    manifest = _manifest(request, state, crawler, counts, code, started_at, clock)
+    write_outputs(state.iter_posts, request.out_dir, manifest=manifest, options=request.export)
+    work = request.out_dir / outdir.WORK_DIR
+    if keep_warc and (work / WARC_NAME).exists():
+        os.replace(work / WARC_NAME, request.out_dir / WARC_NAME)
+    state.close()
+    outdir.discard_work(request.out_dir)
+    return RunReport(code, counts, _success(code, counts), request.out_dir, warnings)
+
+
+def _counts(state: CrawlState, seconds: float) -> dict[str, int | float]:
+    counts: dict[str, int | float] = {"posts": 0, "pdfs": 0, "contributors": 0, "images": 0}
+    for post in state.iter_posts():
+        counts["posts"] += 1
+        counts["pdfs"] += len(post.pdfs)
+        counts["contributors"] += len(post.contributors)
+        counts["images"] += len(post.images)
+    log = state.fetch_log()
+    counts["archive_pages"] = sum(1 for e in log if e.kind == "archive" and e.status == 200)
+    counts["post_pages"] = sum(1 for e in log if e.kind == "post" and e.status == 200)
+    counts["requests"] = len(log)
+    counts["status_200"] = sum(1 for e in log if e.status == 200)
+    counts["status_304"] = sum(1 for e in log if e.status == 304)
+    counts["bytes"] = sum(e.bytes for e in log)
+    counts["errors"] = state.count("archive", FAILED) + state.count("post", FAILED)
+    counts["warnings"] = len(state.warnings())
+    counts["seconds"] = round(seconds, 3)
+    return counts
+
+
+def _manifest(
+    request: RunRequest,
+    state: CrawlState,
+    crawler: Crawler,
+    counts: dict[str, int | float],
+    code: ExitCode,
+    started_at: datetime,
+    clock: Clock,
+) -> dict[str, object]:
+    fetched = sorted(state.fetch_log(), key=lambda e: (e.url, e.kind, e.status or 0))
+    return {
+        "generator": outdir.GENERATOR,
+        "version": __version__,
+        "started_at": iso_utc(started_at),
+        "finished_at": iso_utc(clock.now()),
+        "start_urls": crawler.start_urls,
+        "settings": request.settings.model_dump(mode="json"),
+        "export": request.export.model_dump(mode="json"),
+        "exit_code": int(code),
+        "forced": request.force and code is ExitCode.GATE_REFUSED,
+        "counts": {k: v for k, v in counts.items() if k != "seconds"},
+        "warnings": [w.model_dump(mode="json") for w in state.warnings()],
+        "fetched": [e.model_dump(mode="json") for e in fetched],
+    }
+
+
+def _refusal(code: ExitCode) -> str:
+    return {
+        ExitCode.ROBOTS_FORBIDDEN: "robots.txt forbids every start URL; nothing written",
+        ExitCode.NETWORK_UNREACHABLE: "no start URL could be reached; nothing written",
+        ExitCode.GATE_REFUSED: "the crawl found no posts; earlier outputs kept (--force writes)",
+    }[code]
+
+
+def _success(code: ExitCode, counts: dict[str, int | float]) -> str:
+    if code is ExitCode.PARTIAL:
+        return f"finished with {counts['errors']} failed URL(s)"
+    if code is ExitCode.STRICT_WARNINGS:
+        return f"finished with {counts['warnings']} warning(s) (--strict)"
+    return "finished"
+
