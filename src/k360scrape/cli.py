@@ -25,6 +25,7 @@ from k360scrape.parse import parse_archive_page, parse_single_page
 from k360scrape.progress import Reporter
 from k360scrape.run import RunReport, RunRequest, run_crawl
 from k360scrape.settings import DEFAULT_START_URLS, Settings
+from k360scrape.snapshot import SnapshotReport, SnapshotRequest, run_snapshot
 
 F = Callable[..., Any]
 
@@ -127,6 +128,35 @@ def crawl(urls: tuple[str, ...], out_dir: Path, resume: bool, force: bool, **par
 
 
 @cli.command()
+@click.argument("urls", nargs=-1)
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Snapshot root: holds snapshots/, the latest symlink and the lock file.")
+@click.option("--keep", type=click.IntRange(min=0), default=None,
+              help="Keep the N newest finished snapshots (latest is always kept).")
+@click.option("--max-drop", type=click.FloatRange(0.0, 1.0), default=0.2, show_default=True,
+              help="Refuse promotion when the post count falls by more than this share.")
+@click.option("--force", is_flag=True, help="Promote even when the quality gate refuses.")
+@click.option("--resume", is_flag=True, help="Continue the unfinished (interrupted) snapshot.")
+@_settings_options
+def snapshot(urls: tuple[str, ...], root: Path, keep: int | None, max_drop: float, force: bool,
+             resume: bool, **params: Any) -> None:
+    """Take a snapshot into ROOT/snapshots/<UTC time>/ and promote it to ROOT/latest.
+
+    Post pages and PDFs are revalidated against latest (ETag / Last-Modified); CHANGES.md and
+    changes.json list what changed; the quality gate decides promotion (exit 4 if refused).
+
+    \b
+    Example:
+      k360scrape snapshot --root /srv/k360 --keep 30
+      k360scrape snapshot --root /srv/k360 --resume
+    """
+    request = SnapshotRequest(root=root, start_urls=urls, settings=_settings(params),
+                              export=_export_options(params), keep=keep, max_drop=max_drop,
+                              force=force, resume=resume)
+    _run_snapshot(request, params)
+
+
+@cli.command()
 @click.option("--out", "out_dir", type=click.Path(path_type=Path),
               default=Path("output/demo"), show_default=True, help="Output folder.")
 @click.option("--site", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -173,6 +203,36 @@ def parse(files: tuple[Path, ...], urls: tuple[str, ...], single: bool) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+@cli.command()
+@click.argument("warcs", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Output folder (new, empty or an earlier output).")
+@click.option("--csv-dialect", type=click.Choice(["plain", "excel-de"]), default="plain",
+              show_default=True, help="plain: UTF-8 RFC 4180; excel-de: BOM, ';', CRLF.")
+@click.option("--xlsx", is_flag=True, help="Also write posts.xlsx.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every warning.")
+def reparse(warcs: tuple[Path, ...], out_dir: Path, **params: Any) -> None:
+    """Rebuild every output file from WARC files, offline (no network).
+
+    \b
+    Example:
+      k360scrape reparse output/festival/archive.warc.gz --out reparsed
+    """
+    from k360scrape.replay import ReplayFetcher, crawl_parameters, load_warcs
+    from k360scrape.run import replay_crawl
+
+    exchanges, info = load_warcs(list(warcs))
+    starts, settings = crawl_parameters(info)
+    request = RunRequest(start_urls=starts, out_dir=out_dir, settings=settings,
+                         export=_export_options(params))
+    reporter = Reporter(quiet=params["quiet"], verbose=params["verbose"])
+    report = replay_crawl(request, ReplayFetcher(exchanges, settings))
+    _summarise(report, reporter)
+    sys.exit(int(report.exit_code))
+
+
 def _parse_file(path: Path, url: str, single: bool) -> dict[str, Any]:
     from k360scrape.encoding import decode_html
 
@@ -201,6 +261,33 @@ def _summarise(report: RunReport, reporter: Reporter) -> None:
         f"(exit {int(report.exit_code)})",
         error=report.exit_code is not ExitCode.OK,
     )
+
+
+def _run_snapshot(request: SnapshotRequest, params: dict[str, Any]) -> NoReturn:
+    reporter = Reporter(quiet=params["quiet"], verbose=params["verbose"])
+    stop = threading.Event()
+    with _stop_on_signals(stop), reporter:
+        report = run_snapshot(request, progress=reporter.on_task, stop=stop)
+    _summarise_snapshot(report, reporter)
+    sys.exit(int(report.exit_code))
+
+
+def _summarise_snapshot(report: SnapshotReport, reporter: Reporter) -> None:
+    if report.run is not None:
+        reporter.warnings(report.run.warnings)
+        c = report.run.counts
+        reporter.line(
+            f"k360scrape: crawled {c.get('archive_pages', 0)} archive pages, "
+            f"{c.get('post_pages', 0)} post pages, {c.get('status_304', 0)} not modified, "
+            f"{c.get('posts', 0)} posts, {c.get('warnings', 0)} warnings, "
+            f"{c.get('errors', 0)} errors in {c.get('seconds', 0)} s"
+        )
+    for note in report.notes:
+        reporter.line(f"k360scrape: note: {note}")
+    if report.pruned:
+        reporter.line(f"k360scrape: pruned {len(report.pruned)} old snapshot(s)")
+    reporter.line(f"k360scrape: {report.message} (exit {int(report.exit_code)})",
+                  error=report.exit_code is not ExitCode.OK)
 
 
 @contextmanager

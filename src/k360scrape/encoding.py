@@ -14,12 +14,16 @@ import re
 
 PRESCAN_BYTES = 2048
 _FALLBACK = "cp1252"
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
-_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';,\s]+)""", re.I)
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';,\s]+)""", re.IGNORECASE)
 # `<meta charset="x">` or `<meta http-equiv=... content="text/html; charset=x">`; either
 # attribute order. Bytes regex: the document's encoding is what we are trying to find.
-_META = re.compile(rb"<meta\b[^>]*?>", re.I)
-_META_CHARSET = re.compile(rb"""\bcharset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_META = re.compile(rb"<meta\b[^>]*?>", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"""\bcharset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _LATIN1_NAMES = frozenset({"latin-1", "iso8859-1", "ascii"})
 
 
@@ -57,6 +61,8 @@ def _codec(label: str | None) -> str | None:
         return None
     try:
         name = codecs.lookup(label.strip().lower()).name
-    except LookupError:
+        # Rejects bytes-to-bytes codecs such as "hex" or "base64" (empty input is not checked).
+        b"x".decode(name, errors="replace")
+    except (LookupError, ValueError):
         return None
     return _FALLBACK if name in _LATIN1_NAMES else name

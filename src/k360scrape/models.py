@@ -89,11 +89,11 @@ class Post(_Model):
     id: str = Field(description="Slug of the permalink")
     url: str = Field(description="Absolute, canonical permalink")
     day: str | None = Field(description="Archive heading, e.g. 'Freitag'")
-    title: str | None
+    title: str | None = Field(description="Entry title as published")
     date: str | None = Field(description="Publication date, YYYY-MM-DD")
-    author: str | None
+    author: str | None = Field(description="Author, without the 'by'/'von' before it")
     label: str | None = Field(description="'Dokumentation' or null")
-    subtitle: str | None
+    subtitle: str | None = Field(description="Sub-heading before the label, or null")
     description: str = Field(description="Body paragraphs joined by one blank line")
     pdfs: tuple[Pdf, ...] = ()
     contributors: tuple[Contributor, ...] = ()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from types import TracebackType
+from typing import Self
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
@@ -24,7 +25,7 @@ class Reporter:
         self._progress: Progress | None = None
         self._bar: TaskID | None = None
 
-    def __enter__(self) -> Reporter:
+    def __enter__(self) -> Self:
         if not self.quiet and sys.stderr.isatty():
             self._progress = Progress(
                 SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),

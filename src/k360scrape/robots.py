@@ -26,7 +26,9 @@ MAX_ROBOTS_BYTES = 500 * 1024  # RFC 9309 §2.5: parse at least 500 KiB, may ign
 RULES_TTL = 24 * 3600.0  # RFC 9309 §2.4: do not use a cached copy for more than 24 hours
 _ANY_AGENT = "*"
 # Mirrors protego's lenient reading of user-agent lines ("User-agent:", "User agent", ...).
-_USER_AGENT_LINE = re.compile(r"^[ \t]*user[- ]?agent[ \t]*(?::|[ \t])[ \t]*([^#\r\n]*)", re.I | re.M)
+_USER_AGENT_LINE = re.compile(
+    r"^[ \t]*user[- ]?agent[ \t]*(?::|[ \t])[ \t]*([^#\r\n]*)", re.IGNORECASE | re.MULTILINE
+)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ overwrites good data; an interrupted run keeps its work folder for `--resume`.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -66,8 +65,13 @@ def run_crawl(
     progress: ProgressHook | None = None,
     stop: threading.Event | None = None,
     revalidator: Revalidator | None = None,
+    fetch_middleware: Callable[[FetcherLike], FetcherLike] | None = None,
 ) -> RunReport:
-    """Crawl the start URLs into `request.out_dir` and say how it went."""
+    """Crawl the start URLs into `request.out_dir` and say how it went.
+
+    `fetch_middleware` wraps the fetcher used for pages and PDFs (snapshots journal every
+    exchange and revalidate PDFs with it).
+    """
     clock = clock or SystemClock()
     scope = Scope(request.start_urls, request.settings.allowed_hosts)
     work = _work_folder(request)
@@ -81,7 +85,10 @@ def run_crawl(
         own_client = client is None
         http = client or _default_client(request.settings)
         try:
-            fetcher = Fetcher(http, request.settings, scope, clock, on_exchange=warc.write)
+            fetcher: FetcherLike = Fetcher(http, request.settings, scope, clock,
+                                           on_exchange=warc.write)
+            if fetch_middleware is not None:
+                fetcher = fetch_middleware(fetcher)
             crawler = Crawler(request.start_urls, fetcher, state, scope,
                               concurrency=request.settings.concurrency,
                               max_pages=request.settings.max_pages, revalidator=revalidator,
@@ -195,7 +202,7 @@ def _finish(
     write_outputs(state.iter_posts, request.out_dir, manifest=manifest, options=request.export)
     work = request.out_dir / outdir.WORK_DIR
     if keep_warc and (work / WARC_NAME).exists():
-        os.replace(work / WARC_NAME, request.out_dir / WARC_NAME)
+        (work / WARC_NAME).replace(request.out_dir / WARC_NAME)
     state.close()
     outdir.discard_work(request.out_dir)
     return RunReport(code, counts, _success(code, counts), request.out_dir, warnings)
@@ -216,6 +223,7 @@ def _counts(state: CrawlState, seconds: float) -> dict[str, int | float]:
     counts["status_304"] = sum(1 for e in log if e.status == 304)
     counts["bytes"] = sum(e.bytes for e in log)
     counts["errors"] = state.count("archive", FAILED) + state.count("post", FAILED)
+    counts["archive_errors"] = state.count("archive", FAILED)
     counts["warnings"] = len(state.warnings())
     counts["seconds"] = round(seconds, 3)
     return counts

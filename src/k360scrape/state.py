@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from k360scrape.errors import StoreError
 from k360scrape.models import CrawlWarning, Entry, FetchLogEntry, FetchResult, Post
@@ -243,12 +244,11 @@ class CrawlState:
         self._seq += 1
         return self._seq
 
-    def _query_one(self, sql: str, args: tuple[object, ...]) -> tuple[object, ...] | None:
+    def _query_one(self, sql: str, args: tuple[object, ...]) -> Any:
         with self._lock:
-            row: tuple[object, ...] | None = self._db.execute(sql, args).fetchone()
-            return row
+            return self._db.execute(sql, args).fetchone()
 
-    def _query_all(self, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
+    def _query_all(self, sql: str, args: tuple[object, ...]) -> list[Any]:
         with self._lock:
             return list(self._db.execute(sql, args).fetchall())
 
@@ -263,7 +263,7 @@ def _payload(task: Task) -> str | None:
     )
 
 
-def _task_from_row(row: tuple[object, ...]) -> Task:
+def _task_from_row(row: Any) -> Task:
     url, kind, day_index, page, position, payload = row
     extra = json.loads(str(payload)) if payload else {}
     fallback = extra.get("fallback")

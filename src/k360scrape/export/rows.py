@@ -40,6 +40,10 @@ _TEXT_FORMATS: types.MappingProxyType[str, Kind] = types.MappingProxyType(
     {"date": "date", "fetched_at": "datetime"}
 )
 
+_KINDS: types.MappingProxyType[object, Kind] = types.MappingProxyType(
+    {str: "string", int: "integer", bool: "boolean"}
+)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -58,6 +62,8 @@ class Child:
     model: type[BaseModel]
     joined: tuple[str, ...]  # item attributes summarised in the flat posts table
 
+
+_POSTS_DESCRIPTION = "One row per harvested programme item (Post)"
 
 CHILDREN: tuple[Child, ...] = (
     Child("pdfs", "pdf", Pdf, ("name", "url")),
@@ -89,20 +95,19 @@ def model_columns(model: type[BaseModel]) -> tuple[Column, ...]:
 def _column(model: type[BaseModel], name: str) -> Column:
     info = model.model_fields[name]
     kind, nullable = _kind(info.annotation)
-    if kind == "string":
-        kind = _TEXT_FORMATS.get(name, kind) if model is Post else kind
+    if model is Post and kind == "string":
+        kind = _TEXT_FORMATS.get(name, kind)
     return Column(name, kind, required=not nullable, description=info.description or "")
 
 
 def _kind(annotation: object) -> tuple[Kind, bool]:
     """Map `str`, `int`, `bool` and their `| None` forms; anything else is a contract change."""
-    args = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else ()
-    nullable = type(None) in args
-    base = next((a for a in args if a is not type(None)), annotation) if args else annotation
-    kinds: dict[object, Kind] = {str: "string", int: "integer", bool: "boolean"}
-    if base not in kinds or (args and len(args) != 2):
+    is_union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    options = typing.get_args(annotation) if is_union else (annotation,)
+    present = [option for option in options if option is not type(None)]
+    if len(present) != 1 or present[0] not in _KINDS:
         raise TypeError(f"no column type for {annotation!r}; extend export/rows.py")
-    return kinds[base], nullable
+    return _KINDS[present[0]], len(present) < len(options)
 
 
 def _child_fields() -> frozenset[str]:
@@ -124,9 +129,6 @@ def scalar_posts_table() -> Table:
 
     columns = tuple(_column(Post, name) for name in names)
     return Table("posts", _POSTS_DESCRIPTION, columns, ("id",), rows)
-
-
-_POSTS_DESCRIPTION = "One row per harvested programme item (Post)"
 
 
 def flat_posts_table() -> Table:
@@ -151,24 +153,20 @@ def flat_posts_table() -> Table:
 
 
 def _summary_columns(child: Child) -> Iterator[tuple[Column, Callable[[Post], Cell]]]:
-    items = attrgetter(child.field)
-
     def count(post: Post) -> Cell:
-        return len(items(post))
+        return len(getattr(post, child.field))
 
     yield Column(f"{child.item}_count", "integer", True, f"Number of {child.field}"), count
     for attr in child.joined:
         description = child.model.model_fields[attr].description or attr
         note = f"{description}; one value per item, in order, joined with '{JOIN}'"
         column = Column(f"{child.item}_{attr}s", "string", False, note)
-        yield column, _joiner(items, attrgetter(attr))
+        yield column, _joiner(child.field, attr)
 
 
-def _joiner(items: Callable[[Post], tuple[BaseModel, ...]], value: attrgetter[Cell]) -> Callable[
-    [Post], Cell
-]:
+def _joiner(field: str, attr: str) -> Callable[[Post], Cell]:
     def join(post: Post) -> Cell:
-        return join_values([value(item) for item in items(post)])
+        return join_values([getattr(item, attr) for item in getattr(post, field)])
 
     return join
 
@@ -186,10 +184,9 @@ def join_values(values: list[Cell]) -> str | None:
 def child_table(child: Child) -> Table:
     """The child table of one list field: post_id, position, then the item's fields."""
     fields = tuple(child.model.model_fields)
-    items = attrgetter(child.field)
 
     def rows(post: Post) -> Iterator[Row]:
-        for position, item in enumerate(items(post), start=1):
+        for position, item in enumerate(getattr(post, child.field), start=1):
             yield (post.id, position, *(getattr(item, name) for name in fields))
 
     keys = (

@@ -1,0 +1,146 @@
+"""Every CSS selector and markup vocabulary the parser uses, as named constants.
+
+Tuples are fallback chains, tried in order; the first selector that matches wins. They cover
+both markup families the site may use (see `site-and-markup.md`):
+
+- Genesis core (B3a): `article.entry > header.entry-header > h2.entry-title >
+  a.entry-title-link`, `p.entry-meta`, `div.entry-content`, `li`/`div` pagination;
+- Mai Engine (B3b): `div.entries > article.entry.entry-archive > div.entry-wrap`,
+  `div.entry-meta`, `div.entry-excerpt`, `a.entry-more-link`, button-classed pagination.
+
+Nothing here keys on visible label text ("Nächste →", "Herunterladen"): only classes,
+attributes and structure, which survive translations and child-theme filters.
+"""
+
+from __future__ import annotations
+
+# --- page level ------------------------------------------------------------------------
+
+# Where the loop lives; entries and pagination are looked for here first so that sidebar
+# and footer widgets (Mai grid blocks also print `article.entry`) cannot leak in.
+MAIN: tuple[str, ...] = (
+    "main#genesis-content",
+    "main.content",
+    "#genesis-content",
+    "main",
+    ".site-main",
+    "#content",
+)
+ENTRIES: tuple[str, ...] = (
+    "article.entry",
+    "article.type-programm",
+    "div.entries article",
+    "article.hentry",
+    "article.post",
+    "article",
+    ".hentry",
+)
+# The day heading of an archive: Genesis archive description, Mai page header.
+DAY: tuple[str, ...] = (
+    "h1.archive-title",
+    ".page-header-title",
+    ".archive-description h1",
+    ".archive-title",
+    ".taxonomy-description h1",
+)
+# Pagination is read with one query: every link in the block; the next page is the link in
+# `.pagination-next` (a `li` in numeric mode, a `div` in prev/next mode), the current page
+# the link in `li.active` or with `aria-current="page"`.
+PAGINATION_LINKS = ".archive-pagination a[href], .pagination a[href]"
+NEXT_ITEM_CLASS = "pagination-next"
+ACTIVE_ITEM_CLASS = "active"
+# Outside a Genesis pagination block, in the contract's order of preference (one query; the
+# parser ranks the matches): `.pagination-next a`, core's `a.next.page-numbers`,
+# `a[rel~=next]`, then the head's `link[rel~=next]`.
+NEXT_FALLBACK = (
+    ".pagination-next a[href], a.next.page-numbers[href], a[rel~=next][href], link[rel~=next][href]"
+)
+ACTIVE_PAGE = ".page-numbers.current, .pagination [aria-current=page]"
+BASE = "base[href]"
+CANONICAL: tuple[str, ...] = ('link[rel~="canonical"][href]', 'meta[property="og:url"][content]')
+PUBLISHED_META = 'meta[property="article:published_time"][content]'
+
+# --- entry level -----------------------------------------------------------------------
+
+# One query per entry finds its landmarks (Genesis and Mai both prefix them "entry-"); the
+# class decides the role and the first node per role wins. Dates are `time` elements in the
+# meta line or classed as the entry's time.
+ENTRY_PARTS = '[class*="entry-"], a.more-link, time, article'
+PART_ROLES: dict[str, str] = {
+    "entry-title": "title",
+    "entry-meta": "meta",
+    "entry-meta-before-content": "meta",
+    "entry-content": "content",
+    "entry-excerpt": "excerpt",
+    "entry-summary": "excerpt",
+    "entry-permalink": "permalink",  # Genesis prints it instead of an empty title
+    "entry-author-name": "author_name",
+    "entry-author": "author",
+    "more-link": "more",
+    "entry-more-link": "more",
+}
+ENTRY_TIME_CLASSES = frozenset(("entry-time", "published", "entry-date"))
+# Fallbacks when the landmark classes are missing.
+TITLE_FALLBACK: tuple[str, ...] = (".entry-header h1", ".entry-header h2", ".entry-header h3")
+# Extra title fallbacks for single pages, where Mai may print the title in a page header.
+SINGLE_TITLE: tuple[str, ...] = (".page-header-title", "h1")
+ENTRY_URL_FALLBACK: tuple[str, ...] = (
+    "a[rel~=bookmark][href]",
+    "a.entry-image-link[href]",
+    "a.entry-more-link[href]",
+)
+META_FALLBACK: tuple[str, ...] = (".post-info", ".entry-byline", ".byline")
+AUTHOR_FALLBACK: tuple[str, ...] = ('[itemprop="author"] [itemprop="name"]', "a[rel~=author]")
+# Meta children that are not part of the date line's words.
+META_NOISE_CLASSES = frozenset(
+    ("entry-comments-link", "entry-edit-link", "post-edit-link", "comments-link", "edit-link")
+)
+# Body containers, best first: the full content, then an excerpt.
+CONTENT_CLASSES: tuple[str, ...] = ("entry-content", "entry-excerpt", "entry-summary")
+MORE_LINK_CLASSES = frozenset(("more-link", "entry-more-link"))
+
+# --- inside the content ----------------------------------------------------------------
+
+ANCHORS = "a[href], img"
+FIGURE_PARTS = "figure, .wp-caption, img"
+HEADING_TAGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+# Leaf blocks: each one becomes one paragraph of text.
+TEXT_TAGS = frozenset(("p", "li", "dt", "dd", "pre", "address", "tr", "caption", "summary"))
+# Blocks whose children are walked one by one.
+CONTAINER_TAGS = frozenset(
+    {
+        "div", "section", "blockquote", "ul", "ol", "dl", "menu", "table", "thead", "tbody",
+        "tfoot", "figure", "details", "center", "main", "header", "footer", "aside", "body",
+        "hgroup", "search",
+    }
+)  # fmt: skip
+# Never body text: scripts, embeds, forms, and whatever a nested entry holds.
+SKIP_TAGS = frozenset(
+    {
+        "script", "style", "noscript", "template", "iframe", "object", "embed", "video", "audio",
+        "canvas", "svg", "math", "form", "input", "button", "select", "textarea", "nav", "article",
+        "head", "title", "meta", "link", "hr", "colgroup",
+    }
+)  # fmt: skip
+# Entry chrome that may sit inside the walked container (always, or when `entry-content` is
+# missing and the article itself is walked), plus share/related widgets plugins inject.
+SKIP_CLASSES = frozenset(
+    {
+        "entry-header", "entry-title", "entry-meta", "entry-meta-before-content",
+        "entry-meta-after-content", "entry-footer", "entry-permalink", "entry-more",
+        "entry-image-link", "entry-image", "screen-reader-text", "entry-comments-link",
+        "post-edit-link", "sharedaddy", "jp-relatedposts", "shariff", "yarpp-related",
+        "addtoany_share_save_container",
+    }
+)  # fmt: skip
+FILE_BLOCK_CLASS = "wp-block-file"
+FILE_BLOCK_PARTS = "a[href], object[data]"
+IMAGE_BLOCK_CLASSES = frozenset(("wp-block-image", "wp-caption"))
+# Button blocks: their links count, their label ("Download", "Anmelden") is not body text.
+BUTTON_BLOCK_CLASSES = frozenset(("wp-block-buttons", "wp-block-button"))
+# A File block's button is told apart from its file-name link by class, never by text.
+FILE_BUTTON_CLASSES = frozenset(("wp-block-file__button", "wp-element-button", "button"))
+IMAGE = "img"
+CAPTION = "figcaption, .wp-caption-text"
+IMAGE_SOURCE_ATTRIBUTES: tuple[str, ...] = ("src", "data-src", "data-lazy-src", "data-orig-file")
+SKIP_IMAGE_CLASSES = frozenset(("emoji", "wp-smiley"))
