@@ -45,6 +45,7 @@ def test_serves_a_directory_index(client: httpx.Client, fixture_site: Path) -> N
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert int(response.headers["content-length"]) == len(response.content)
     assert '<h1 class="archive-title">Freitag</h1>' in response.text
+    assert response.headers["server"] == "k360-fixture"
 
 
 def test_serves_binary_files_unchanged(client: httpx.Client, fixture_site: Path) -> None:
@@ -121,12 +122,22 @@ def test_robots_txt_and_sitemaps_are_rewritten(
 # --------------------------------------------------------------------------- validators
 
 
-def test_every_file_response_has_a_strong_etag_and_last_modified(client: httpx.Client) -> None:
-    for path in (FREITAG, PDF, "/robots.txt"):
+def test_every_response_has_a_strong_etag_and_last_modified(client: httpx.Client) -> None:
+    for path in (FREITAG, PDF, "/robots.txt", "/nope/", "/programm/tag/freitag"):
         response = client.get(path)
         assert re.fullmatch(r'"[0-9a-f]{32}"', response.headers["etag"]), path
         assert response.headers["last-modified"].endswith(" GMT")
         assert client.get(path).headers["etag"] == response.headers["etag"]  # deterministic
+
+
+def test_etags_differ_between_files(client: httpx.Client) -> None:
+    paths = (FREITAG, "/programm/tag/freitag/page/2/", PDF, "/robots.txt")
+    assert len({client.get(path).headers["etag"] for path in paths}) == len(paths)
+
+
+def test_a_404_is_never_revalidated_to_304(client: httpx.Client) -> None:
+    etag = client.get("/nope/").headers["etag"]
+    assert client.get("/nope/", headers={"If-None-Match": etag}).status_code == 404
 
 
 def test_if_none_match_gives_304(client: httpx.Client) -> None:
@@ -334,8 +345,8 @@ def test_the_server_stops_itself_after_max_seconds(fixture_site: Path) -> None:
     port = server.port
     assert server.wait_stopped(timeout=10)
     assert not server.running
-    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=2):
-        pass
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
     server.stop()  # stopping twice is fine
 
 

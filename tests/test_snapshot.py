@@ -391,3 +391,27 @@ def test_keep_prunes_old_snapshots_but_never_latest(snaps):
 def test_max_drop_out_of_range_is_a_usage_error(snaps):
     with pytest.raises(UsageError, match="--max-drop"):
         snaps.take(max_drop=2.0)
+
+
+def test_a_stop_during_pdf_downloads_is_an_interruption_and_resumes_from_disk(snaps, tmp_path):
+    reference = Snapshots(snaps.server, tmp_path / "reference")
+    reference.take(pdfs=True)
+    stop = threading.Event()
+
+    def stop_at_first_pdf(request: Any) -> bool:
+        stop.set()  # as SIGTERM would, while this PDF is being served
+        return False
+
+    snaps.server.add_fault("/wp-content/uploads/*", stop_at_first_pdf)
+    interrupted = snaps.take(pdfs=True, stop=stop)
+    snaps.server.clear_faults()
+    assert interrupted.exit_code is ExitCode.INTERRUPTED
+    assert snaps.latest_name() is None
+    fetched_before = [r.path for r in snaps.server.requests if r.path != "/robots.txt"]
+
+    resumed = snaps.take(pdfs=True, resume=True)
+
+    assert resumed.exit_code is ExitCode.OK
+    fetched_after = [r.path for r in snaps.server.requests if r.path != "/robots.txt"]
+    assert not set(fetched_before) & set(fetched_after)  # the stored PDF comes from disk
+    assert records(snaps.latest) == records(reference.latest)

@@ -65,8 +65,8 @@ _BINARY_TYPES = {
     ".png": "image/png",
     ".svg": "image/svg+xml",
 }
-# Original files get a fixed date a few months before this one (see `_Site.last_modified`);
-# every override moves its page one hour past it per mutation, so dates only ever increase.
+# Original files get a fixed date up to a year before this one (see `_Site.last_modified`);
+# mutation number n dates the page it touched n hours after it, so dates only ever increase.
 _BASE_DATE = datetime(2024, 6, 1, 12, 0, 0, tzinfo=UTC)
 _NOT_FOUND = (
     '<!DOCTYPE html>\n<html lang="de-DE"><head><meta charset="UTF-8">'
@@ -249,14 +249,18 @@ class FixtureRequestHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"  # keep-alive; every response has a Content-Length
     server_version = "k360-fixture"
-    sys_version = ""
     timeout = 30  # idle keep-alive connections are closed after this many seconds
     status = 0
     head_only = False
+    started = 0.0
+    logged = False
 
     @property
     def fixture_server(self) -> FixtureServer:
         return cast(_HTTPServer, self.server).owner
+
+    def version_string(self) -> str:
+        return self.server_version  # no Python version in the Server header
 
     def do_GET(self) -> None:
         self._handle(head=False)
@@ -265,7 +269,9 @@ class FixtureRequestHandler(BaseHTTPRequestHandler):
         self._handle(head=True)
 
     def send_response(self, code: int, message: str | None = None) -> None:
-        self.status = code  # remembered for the request log
+        self.status = code
+        # Log before any byte goes out: a client that has the response must find it logged.
+        self._log_once()
         super().send_response(code, message)
 
     def send_bytes(
@@ -292,7 +298,8 @@ class FixtureRequestHandler(BaseHTTPRequestHandler):
     def _handle(self, *, head: bool) -> None:
         self.head_only = head
         self.status = 0
-        started = time.monotonic()
+        self.started = time.monotonic()
+        self.logged = False
         owner = self.fixture_server
         try:
             if not owner._admit():
@@ -301,7 +308,12 @@ class FixtureRequestHandler(BaseHTTPRequestHandler):
             elif not owner._run_faults(self):
                 owner._serve(self)
         finally:
-            owner._record(self, started)
+            self._log_once()  # e.g. a fault that closed the connection without a response
+
+    def _log_once(self) -> None:
+        if not self.logged:
+            self.logged = True
+            self.fixture_server._record(self, self.started)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -477,10 +489,10 @@ class FixtureServer:
     def _serve(self, request: FixtureRequestHandler) -> None:
         found = self._site.lookup(request.path)
         if isinstance(found, _Redirect):
-            headers = {"Location": self.origin + found.location}
+            headers = {"Location": self.origin + found.location, **_validators(b"", _BASE_DATE)}
             request.send_bytes(301, b"", headers=headers)
         elif found is None:
-            request.send_bytes(404, _NOT_FOUND)
+            request.send_bytes(404, _NOT_FOUND, headers=_validators(_NOT_FOUND, _BASE_DATE))
         else:
             self._send_found(request, found)
 
@@ -488,10 +500,7 @@ class FixtureServer:
         body = found.body
         if "charset=" in found.content_type:
             body = _SITE_HOSTS.sub(self.origin.encode(), body)
-        validators = {
-            "ETag": f'"{hashlib.sha256(body).hexdigest()[:32]}"',
-            "Last-Modified": email.utils.format_datetime(found.last_modified, usegmt=True),
-        }
+        validators = _validators(body, found.last_modified)
         conditions = (
             request.headers.get("If-None-Match"),
             request.headers.get("If-Modified-Since"),
@@ -530,6 +539,14 @@ def _key(path: str) -> str:
     if not key.startswith("/"):
         raise ValueError(f"expected a URL path starting with '/', got {path!r}")
     return key
+
+
+def _validators(body: bytes, last_modified: datetime) -> dict[str, str]:
+    """A strong ETag from the served bytes (host rewriting included) and Last-Modified."""
+    return {
+        "ETag": f'"{hashlib.sha256(body).hexdigest()[:32]}"',
+        "Last-Modified": email.utils.format_datetime(last_modified, usegmt=True),
+    }
 
 
 def _nodelay(connection: socket.socket) -> bool:

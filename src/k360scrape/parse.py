@@ -1,11 +1,12 @@
 """Pure HTML parsing: a day-archive page or a single post page in, `ArchivePage`/`Entry` out.
 
-The document is parsed once with lexbor. Page-level facts (day heading, pagination) are read
-with a handful of selector-chain queries; each entry is read field by field from its own
-subtree, and its body is walked once, block by block (`_blocks`), deciding for every block
-whether it is the label, the subtitle, a File block, an image, a contributor's bio or a body
-paragraph. Selectors live in `selectors.py`; the string rules (whitespace, dates, names) in
-`text.py`. selectolax nodes never leave this module.
+The document is parsed once with lexbor. Page-level facts (day heading, pagination) take a
+few queries; each entry takes one query for its landmarks (title, meta line, body, author,
+dates) and one for the links and images in its body, and its body is walked once, block by
+block (`_blocks`), deciding for every block whether it is the label, the subtitle, a File
+block, an image, a contributor's bio or a body paragraph. Selectors live in `selectors.py`,
+the string rules (whitespace, dates, names) in `text.py`. selectolax nodes never leave this
+module.
 
 Only `ParseError` leaves the public functions: for input that is not HTML at all (empty,
 binary) and, as a last line of defence, for any internal failure on hostile markup.
@@ -25,12 +26,13 @@ from k360scrape import selectors as sel
 from k360scrape.errors import ParseError
 from k360scrape.models import ArchivePage, Contributor, Entry, Image, Link, Pdf
 from k360scrape.text import (
+    CONTRIBUTOR_HEADINGS,
+    LABELS,
     clean,
     date_from_iso,
     date_from_text,
-    is_contributors_heading,
-    label_of,
-    split_contributor,
+    fold_clean,
+    name_and_affiliation,
 )
 from k360scrape.urls import canonicalize
 
@@ -89,10 +91,10 @@ def _looks_binary(sample: str) -> bool:
 
 # --- URLs ------------------------------------------------------------------------------
 
-# Already canonical (a fixed point of `canonicalize`): absolute http(s), lower-case host
-# without port, no percent-escapes, query, fragment, dot segments or whitespace. Most hrefs
-# on a WordPress page look like this, and skipping the full normalisation for them keeps
-# the parser within its time budget.
+# A plain absolute URL: http(s), lower-case host without port, a path without
+# percent-escapes, whitespace or query. Most hrefs on a WordPress page look like this, and
+# skipping the full normalisation for them keeps the parser within its time budget
+# (tests/test_parse_properties.py checks that both give the same result).
 _CANONICAL_LOOKING = re.compile(
     r"https?://[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?/[A-Za-z0-9._~!$&'()*+,;=:@/-]*"
 )
@@ -111,7 +113,8 @@ class _Urls:
     @classmethod
     def for_page(cls, tree: LexborHTMLParser, url: str) -> _Urls:
         page = _canonical(url, None) or url
-        node = tree.css_first(sel.BASE)
+        head = tree.head
+        node = head.css_first(sel.BASE) if head is not None else None
         base_href = node.attributes.get("href") if node is not None else None
         return cls(page, (_canonical(base_href, page) if base_href else None) or page)
 
@@ -130,17 +133,26 @@ def _canonical(href: str, base: str | None) -> str | None:
         return None  # same-page anchors and scripts are not links to anything
     if lowered.startswith(_KEPT_SCHEMES):
         return href
-    if _CANONICAL_LOOKING.fullmatch(href) and _fixed_point_path(href):
-        return href
+    return _simple_canonical(href) or _full_canonical(href, base)
+
+
+def _simple_canonical(href: str) -> str | None:
+    """`canonicalize()`'s result for a plain absolute URL, without its per-character work.
+
+    Drops the fragment and adds the directory slash; anything less plain returns None.
+    """
+    url = href.split("#", 1)[0]
+    if "/." in url or not _CANONICAL_LOOKING.fullmatch(url):
+        return None
+    last = url.rsplit("/", 1)[1]
+    return url + "/" if last and "." not in last else url
+
+
+def _full_canonical(href: str, base: str | None) -> str | None:
     try:
         return canonicalize(href, base)
     except ValueError:  # unparseable (e.g. a broken IPv6 literal): not a usable link
         return None
-
-
-def _fixed_point_path(url: str) -> bool:
-    last = url.rsplit("/", 1)[1]
-    return "/." not in url and (not last or "." in last)
 
 
 def _is_pdf(url: str) -> bool:
@@ -174,6 +186,16 @@ def _owned(node: LexborNode, owner: LexborNode) -> bool:
             return node.mem_id != owner_id
         if current.tag == "article":
             return False
+        current = current.parent
+    return False
+
+
+def _inside(node: LexborNode, ancestor: LexborNode) -> bool:
+    target = ancestor.mem_id
+    current = node.parent
+    while current is not None:
+        if current.mem_id == target:
+            return True
         current = current.parent
     return False
 
@@ -215,7 +237,7 @@ def _archive_page(tree: LexborHTMLParser, urls: _Urls) -> ArchivePage:
         url=urls.page,
         day=_day(tree),
         page=_page_number(urls.page, pagination, tree),
-        entries=tuple(_entry(node, urls) for node in _entry_nodes(scope, tree)),
+        entries=_entries(scope, tree, urls),
         next_url=pagination.next_url,
         page_urls=tuple(dict.fromkeys(pagination.urls)),
     )
@@ -226,6 +248,13 @@ def _scope(tree: LexborHTMLParser) -> LexborNode:
     if found is None:
         raise ParseError("document has no root element")
     return found
+
+
+def _entries(scope: LexborNode, tree: LexborHTMLParser, urls: _Urls) -> tuple[Entry, ...]:
+    nodes = _entry_nodes(scope, tree)
+    careful = any(node.tag != "article" for node in nodes[:1])
+    careful = careful or tree.css_first(sel.NESTED_ARTICLE) is not None
+    return tuple(_entry(node, urls, careful) for node in nodes)
 
 
 def _entry_nodes(scope: LexborNode, tree: LexborHTMLParser) -> list[LexborNode]:
@@ -246,8 +275,7 @@ def _top_level(nodes: list[LexborNode]) -> list[LexborNode]:
     An entry that sits directly in another one outside its body is kept: that is what an
     unclosed `</article>` produces, and the entry is real.
     """
-    first_parent = nodes[0].parent
-    siblings = first_parent.mem_id if first_parent is not None else -1
+    siblings = _parent_id(nodes[0])
     ids = {node.mem_id for node in nodes}
     return [
         node
@@ -379,18 +407,19 @@ def _attribute(tree: LexborHTMLParser, selector: str, name: str) -> str | None:
 # --- one entry -------------------------------------------------------------------------
 
 
-def _entry(node: LexborNode, urls: _Urls) -> Entry:
-    parts = _Parts.read(node)
-    title = parts.title or _first(node, sel.TITLE_FALLBACK)
-    meta = parts.meta or _first(node, sel.META_FALLBACK)
-    date, author = _byline(node, meta)
+def _entry(node: LexborNode, urls: _Urls, careful: bool = True) -> Entry:
+    """One entry; `careful` when articles nest, so every landmark's owner must be checked."""
+    find = _Finder(node, careful)
+    title = find.first(sel.TITLE)
+    meta = find.meta()
+    content = find.first(sel.CONTENT)
     body = _Body(urls)
-    body.read(parts.content or node)
+    body.read(content or node)
     return Entry(
-        url=_entry_url(node, title, parts.permalink, urls),
+        url=_entry_url(find, title, urls),
         title=_text(title),
-        date=date,
-        author=author,
+        date=_date(find, meta),
+        author=_author(find, meta),
         label=body.label,
         subtitle=body.subtitle,
         description="\n\n".join(body.paragraphs),
@@ -398,53 +427,53 @@ def _entry(node: LexborNode, urls: _Urls) -> Entry:
         contributors=tuple(body.contributors),
         images=tuple(body.images.values()),
         links=tuple(body.links.values()),
-        is_excerpt=parts.shortened or body.shortened,
+        is_excerpt=find.first((sel.SHORTENED,)) is not None or body.shortened,
     )
 
 
-@dataclass(slots=True)
-class _Parts:
-    """An entry's landmarks: title, meta line, body container, permalink paragraph."""
+class _Finder:
+    """Selector-chain lookups inside one entry (or its meta line), skipping nested articles."""
 
-    title: LexborNode | None = None
-    meta: LexborNode | None = None
-    content: LexborNode | None = None
-    excerpt: LexborNode | None = None
-    permalink: LexborNode | None = None
-    shortened: bool = False
+    def __init__(self, entry: LexborNode, careful: bool) -> None:
+        self.entry = entry
+        self.careful = careful
 
-    @classmethod
-    def read(cls, entry: LexborNode) -> _Parts:
-        """One query for all landmarks; the first owned node per role wins."""
-        parts = cls()
-        for node in entry.css(sel.ENTRY_PARTS):
-            if _owned(node, entry):
-                for name in _classes(node):
-                    role = sel.PART_ROLES.get(name)
-                    if role is not None:
-                        parts.take(role, node, entry)
-        parts.content = parts.content or parts.excerpt
-        return parts
+    def first(self, chain: Iterable[str], within: LexborNode | None = None) -> LexborNode | None:
+        for selector in chain:
+            for node in self.all(selector, within):
+                return node
+        return None
 
-    def take(self, role: str, node: LexborNode, entry: LexborNode) -> None:
-        if role == "more" or role == "excerpt":
-            self.shortened = True
-        if role == "meta" and _in_footer(node, entry):
-            return  # the footer's meta holds categories and tags, not the date line
-        if getattr(self, role, True) is None:
-            setattr(self, role, node)
+    def all(self, selector: str, within: LexborNode | None = None) -> Iterator[LexborNode]:
+        root = within or self.entry
+        if not self.careful:  # the common case: one C-level lookup, nothing to filter
+            node = root.css_first(selector)
+            if node is None:
+                return
+            if node.mem_id != root.mem_id:
+                yield node
+            yield from root.css(selector)[1:]  # only reached when a caller wants more
+            return
+        own = self.entry
+        yield from (node for node in root.css(selector) if _owned(node, own))
+
+    def meta(self) -> LexborNode | None:
+        for selector in sel.META:
+            for node in self.all(selector):
+                if not _in_footer(node, self.entry):
+                    return node  # the footer's meta holds categories and tags
+        return None
 
 
-def _entry_url(
-    entry: LexborNode, title: LexborNode | None, permalink: LexborNode | None, urls: _Urls
-) -> str | None:
-    for holder in (title, permalink):
+def _entry_url(find: _Finder, title: LexborNode | None, urls: _Urls) -> str | None:
+    """The title link, else the permalink paragraph's, else a bookmark/image/more link."""
+    for holder in (title, find.first((sel.PERMALINK,))):
         url = urls.resolve(_href_in(holder)) if holder is not None else None
         if url:
             return url
     for selector in sel.ENTRY_URL_FALLBACK:
-        for node in entry.css(selector):
-            url = urls.resolve(node.attributes.get("href")) if _owned(node, entry) else None
+        for node in find.all(selector):
+            url = urls.resolve(node.attributes.get("href"))
             if url:
                 return url
     return None
@@ -453,8 +482,9 @@ def _entry_url(
 def _href_in(holder: LexborNode) -> str | None:
     """The href of the link in a title or permalink paragraph (usually its only child)."""
     for child in holder.iter():
-        if child.tag == "a" and child.attributes.get("href"):
-            return child.attributes.get("href")
+        href = child.attributes.get("href") if child.tag == "a" else None
+        if href:
+            return href
     node = holder.css_first("a[href]")
     return node.attributes.get("href") if node is not None else None
 
@@ -468,22 +498,13 @@ def _in_footer(node: LexborNode, entry: LexborNode) -> bool:
     return False
 
 
-def _byline(entry: LexborNode, meta: LexborNode | None) -> tuple[str | None, str | None]:
-    """Date and author from the meta line; without one, only a header `time` counts."""
-    if meta is None:
-        return _entry_time(entry), None
-    parts = meta.css(sel.META_PARTS)
-    date = _date_of(node for node in parts if node.tag == "time")
-    author = _author(meta, parts)
-    if date is None or author is None:  # the words of the line: "29.11.2022 by Name"
-        words = _meta_text(meta)
-        date = date or date_from_text(words) or _entry_time(entry)
-        author = author or _after_by(words)
-    return date, author
-
-
-def _entry_time(entry: LexborNode) -> str | None:
-    return _date_of(node for node in entry.css(sel.ENTRY_TIME) if _owned(node, entry))
+def _date(find: _Finder, meta: LexborNode | None) -> str | None:
+    """Any `time` in the meta line, else the line's words, else a header time element."""
+    if meta is not None:
+        found = _date_of(find.all(sel.TIME, meta)) or date_from_text(_meta_text(meta))
+        if found:
+            return found
+    return _date_of(find.all(sel.ENTRY_TIME))
 
 
 def _date_of(nodes: Iterable[LexborNode]) -> str | None:
@@ -495,31 +516,19 @@ def _date_of(nodes: Iterable[LexborNode]) -> str | None:
     return None
 
 
+def _author(find: _Finder, meta: LexborNode | None) -> str | None:
+    """`.entry-author-name`, else `.entry-author` without "by", else the words after by/von."""
+    for selector in sel.AUTHOR:
+        for node in find.all(selector, meta):
+            name = _without_by(clean(node.text()))
+            if name:
+                return name
+            break
+    return _after_by(_meta_text(meta)) if meta is not None else None
+
+
 _BY = re.compile(r"(?:^|\s)(?:by|von)\s+", re.IGNORECASE)
 _AFTER_NAME = re.compile(r"\s*[|·•]")
-
-
-def _author(meta: LexborNode, parts: list[LexborNode]) -> str | None:
-    """`.entry-author-name`, else `.entry-author` without its "by", else the fallbacks."""
-    for node in _author_nodes(meta, parts):
-        name = _without_by(clean(node.text()))
-        if name:
-            return name
-    return None
-
-
-def _author_nodes(meta: LexborNode, parts: list[LexborNode]) -> Iterator[LexborNode]:
-    by_class: dict[str, LexborNode] = {}
-    for node in parts:
-        for name in _classes(node):
-            by_class.setdefault(name, node)
-    for name in (sel.AUTHOR_NAME_CLASS, sel.AUTHOR_CLASS):
-        if name in by_class:
-            yield by_class[name]
-    for selector in sel.AUTHOR_FALLBACK:  # only reached when the classes are missing
-        fallback = meta.css_first(selector)
-        if fallback is not None:
-            yield fallback
 
 
 def _without_by(text: str) -> str:
@@ -547,9 +556,16 @@ def _meta_text(meta: LexborNode) -> str:
 
 # --- the body walk ---------------------------------------------------------------------
 
-_SKIP, _INLINE, _CONTAINER, _TEXT, _HEADING, _FILE, _IMAGE, _BUTTONS = range(8)
-# Tags that are text blocks unless they hold blocks themselves (`li > ul`, `dd > p`).
-_MIXED_TAGS = frozenset(("li", "dd", "dt", "td", "th"))
+_SKIP, _INLINE, _CONTAINER, _TEXT, _HEADING, _FILE, _IMAGE, _BUTTONS, _MIXED, _FIGURE = range(10)
+_TAG_KINDS: dict[str, int] = {
+    **dict.fromkeys(sel.CONTAINER_TAGS, _CONTAINER),
+    **dict.fromkeys(sel.TEXT_TAGS, _TEXT),
+    # Text blocks unless they hold blocks themselves (`li > ul`, `dd > p`).
+    **dict.fromkeys(("li", "dd", "dt", "td", "th"), _MIXED),
+    **dict.fromkeys(sel.HEADING_TAGS, _HEADING),
+    "figure": _FIGURE,
+    **dict.fromkeys(sel.SKIP_TAGS, _SKIP),
+}
 _BLOCK_TAGS = sel.CONTAINER_TAGS | sel.TEXT_TAGS | sel.HEADING_TAGS
 _LABEL_MAX = 60  # a paragraph longer than this is never a stand-in heading
 
@@ -573,7 +589,7 @@ def _blocks(container: LexborNode) -> list[_Block]:
     """
     blocks: list[_Block] = []
     run: list[LexborNode] = []
-    stack: list[Iterator[LexborNode]] = [container.iter(include_text=True)]
+    stack: list[Iterator[LexborNode]] = [_children(container)]
     while stack:
         node = next(stack[-1], None)
         if node is None:
@@ -586,10 +602,17 @@ def _blocks(container: LexborNode) -> list[_Block]:
             continue
         run = _flush(run, blocks)
         if kind == _CONTAINER:
-            stack.append(node.iter(include_text=True))
+            stack.append(_children(node))
         elif kind != _SKIP:
             blocks.append(_Block(kind, [node]))
     return blocks
+
+
+def _children(node: LexborNode) -> Iterator[LexborNode]:
+    # Text nodes only matter where a container holds loose text; most hold only
+    # whitespace between blocks, and skipping those nodes halves the walk.
+    loose = node.text(deep=False).strip()
+    return node.iter(include_text=bool(loose))
 
 
 def _flush(run: list[LexborNode], blocks: list[_Block]) -> list[LexborNode]:
@@ -601,23 +624,17 @@ def _flush(run: list[LexborNode], blocks: list[_Block]) -> list[LexborNode]:
 def _kind(node: LexborNode) -> int:
     if not node.is_element_node:
         return _INLINE if node.is_text_node and not node.is_empty_text_node else _SKIP
-    tag = node.tag or ""
-    if tag in sel.SKIP_TAGS:
+    kind = _TAG_KINDS.get(node.tag or "", _INLINE)
+    if kind == _SKIP:
         return _SKIP
-    classes = _classes(node)
-    if classes:
-        kind = _kind_by_class(node, classes)
-        if kind is not None:
-            return kind
-    if tag in sel.HEADING_TAGS:
-        return _HEADING
-    if tag in _MIXED_TAGS:
+    names = node.attributes.get("class")
+    if names:
+        by_class = _kind_by_class(node, names.split())
+        if by_class is not None:
+            return by_class
+    if kind == _MIXED:
         return _CONTAINER if _holds_blocks(node) else _TEXT
-    if tag in sel.TEXT_TAGS:
-        return _TEXT
-    if tag == "figure":
-        return _figure_kind(node)
-    return _CONTAINER if tag in sel.CONTAINER_TAGS else _INLINE
+    return _figure_kind(node) if kind == _FIGURE else kind
 
 
 def _kind_by_class(node: LexborNode, classes: list[str]) -> int | None:
@@ -635,9 +652,13 @@ def _kind_by_class(node: LexborNode, classes: list[str]) -> int | None:
 def _figure_kind(node: LexborNode) -> int:
     """An image with its caption, or (gallery, old aligned image) a wrapper to walk."""
     own = node.mem_id
-    if any(inner.mem_id != own for inner in node.css(sel.NESTED_FIGURES)):
-        return _CONTAINER
-    return _IMAGE if node.css_first(sel.IMAGE) is not None else _CONTAINER
+    has_image = nested = False
+    for part in node.css(sel.FIGURE_PARTS):
+        if part.tag == "img":
+            has_image = True
+        elif part.mem_id != own:
+            nested = True
+    return _IMAGE if has_image and not nested else _CONTAINER
 
 
 def _holds_blocks(node: LexborNode) -> bool:
@@ -676,6 +697,8 @@ class _Body:
 
     def read(self, container: LexborNode) -> None:
         blocks = _blocks(container)
+        if not blocks:
+            return
         _assign_anchors(container, blocks)
         handlers: dict[int, Callable[[_Block], object]] = {
             _TEXT: self._text,
@@ -690,7 +713,8 @@ class _Body:
             self.shortened = True  # the excerpt's own "[…]" marks a shortened entry
 
     def _heading(self, block: _Block) -> None:
-        self._anchors(block)
+        if block.anchors:
+            self._anchors(block)
         text = block.text()
         if not text or self._section_heading(text):
             return
@@ -703,18 +727,19 @@ class _Body:
 
     def _section_heading(self, text: str) -> bool:
         """Label and contributors headings switch the walk's section; True if `text` is one."""
-        label = label_of(text)
+        key = fold_clean(text)
+        label = LABELS.get(key)
         if label is not None:
             self.label = self.label or label
             self._in_contributors = False
             return True
-        if is_contributors_heading(text):
+        if key in CONTRIBUTOR_HEADINGS:
             self._in_contributors = True
             return True
         return False
 
     def _text(self, block: _Block) -> None:
-        more = self._anchors(block)
+        more = self._anchors(block) if block.anchors else ""
         text = block.text()
         if more and text.endswith(more):
             text = text[: -len(more)].rstrip()  # "[Read more...] about X" is not body text
@@ -751,18 +776,19 @@ class _Body:
         text = clean(node.text())
         if _is_pdf(url):
             self._add_pdf(text or _file_name(url), url)
-        elif text or node.css_first(sel.IMAGE) is None:  # an image's wrapping link is not one
-            self.links.setdefault(url, Link(text=text, url=url))
+        elif url not in self.links and (text or node.css_first(sel.IMAGE) is None):
+            self.links[url] = Link(text=text, url=url)  # an image's wrapping link is none
 
     def _add_pdf(self, name: str, url: str) -> None:
-        self.pdfs.setdefault(url, Pdf(name=name or url, url=url))
+        if url not in self.pdfs:
+            self.pdfs[url] = Pdf(name=name or url, url=url)
 
     def _add_image(self, node: LexborNode, caption: str | None) -> None:
         if not sel.SKIP_IMAGE_CLASSES.isdisjoint(_classes(node)):
             return
         url = self.urls.resolve(_image_source(node))
-        if url is not None:
-            self.images.setdefault(url, Image(url=url, caption=caption))
+        if url is not None and url not in self.images:
+            self.images[url] = Image(url=url, caption=caption)
 
     def _image(self, block: _Block) -> None:
         node = block.nodes[0]
@@ -813,7 +839,7 @@ def _image_source(node: LexborNode) -> str | None:
 
 def _contributor(text: str, block: _Block) -> Contributor:
     lead = _lead_text(block.nodes[0]) if len(block.nodes) == 1 else None
-    name, affiliation = split_contributor(text, lead)
+    name, affiliation = name_and_affiliation(text, lead)
     return Contributor(name=name, affiliation=affiliation, bio=text)
 
 
@@ -821,7 +847,7 @@ def _lead_text(node: LexborNode) -> str | None:
     """The text of a `<strong>`/`<b>` that opens the paragraph, if it does."""
     for child in node.iter(include_text=True):
         if child.is_element_node:
-            return child.text() if child.tag in ("strong", "b") else None
-        if clean(child.text()):
+            return clean(child.text()) if child.tag in ("strong", "b") else None
+        if child.text().strip():
             return None
     return None

@@ -128,7 +128,9 @@ def _work_folder(request: RunRequest) -> Path:
     if request.resume:
         if not (request.out_dir / outdir.WORK_DIR / STATE_NAME).exists():
             raise UsageError(f"nothing to resume in {request.out_dir}")
-        return outdir.prepare(request.out_dir)
+        # Our own crawl state proves the folder is ours, even before any output exists: a run
+        # killed while downloading PDFs leaves files/ next to the work folder.
+        return request.out_dir / outdir.WORK_DIR
     return outdir.fresh_work(request.out_dir)
 
 
@@ -189,7 +191,9 @@ def _finish(
         posts=int(counts["posts"]),
         warnings=len(warnings),
         strict=request.settings.strict,
-        interrupted=crawler.interrupted,
+        # Any stop, not only `crawler.interrupted`: a stop during the PDF downloads leaves the
+        # frontier empty but the PDFs unfinished, and such a run must not pass for complete.
+        interrupted=crawler.stop.is_set(),
     )
     if code is ExitCode.INTERRUPTED:
         return RunReport(code, counts, "interrupted; run again with --resume to continue",

@@ -62,40 +62,53 @@ PUBLISHED_META = 'meta[property="article:published_time"][content]'
 
 # --- entry level -----------------------------------------------------------------------
 
-# One query per entry finds its landmarks (Genesis and Mai both prefix them "entry-"); the
-# class decides the role and the first node per role wins. Dates are `time` elements in the
-# meta line or classed as the entry's time.
-ENTRY_PARTS = '[class*="entry-"], a.more-link, time, article'
-PART_ROLES: dict[str, str] = {
-    "entry-title": "title",
-    "entry-meta": "meta",
-    "entry-meta-before-content": "meta",
-    "entry-content": "content",
-    "entry-excerpt": "excerpt",
-    "entry-summary": "excerpt",
-    "entry-permalink": "permalink",  # Genesis prints it instead of an empty title
-    "entry-author-name": "author_name",
-    "entry-author": "author",
-    "more-link": "more",
-    "entry-more-link": "more",
-}
-ENTRY_TIME_CLASSES = frozenset(("entry-time", "published", "entry-date"))
-# Fallbacks when the landmark classes are missing.
-TITLE_FALLBACK: tuple[str, ...] = (".entry-header h1", ".entry-header h2", ".entry-header h3")
+# An entry's landmarks, each a fallback chain searched inside the entry.
+TITLE: tuple[str, ...] = (
+    ".entry-title",
+    ".entry-header h1",
+    ".entry-header h2",
+    ".entry-header h3",
+)
 # Extra title fallbacks for single pages, where Mai may print the title in a page header.
 SINGLE_TITLE: tuple[str, ...] = (".page-header-title", "h1")
+# The date/author line; the first one outside the entry footer (which holds the terms).
+META: tuple[str, ...] = (
+    ".entry-meta",
+    ".entry-meta-before-content",
+    ".post-info",
+    ".entry-byline",
+    ".byline",
+)
+# The body: the full content before an excerpt.
+CONTENT: tuple[str, ...] = (".entry-content", ".entry-excerpt", ".entry-summary")
+# Any of these marks a shortened entry (an excerpt, a "read more" link).
+SHORTENED = ".entry-excerpt, .entry-summary, a.more-link, a.entry-more-link"
+# Genesis prints `p.entry-permalink > a` instead of an empty title.
+PERMALINK = ".entry-permalink"
 ENTRY_URL_FALLBACK: tuple[str, ...] = (
     "a[rel~=bookmark][href]",
     "a.entry-image-link[href]",
     "a.entry-more-link[href]",
 )
-META_FALLBACK: tuple[str, ...] = (".post-info", ".entry-byline", ".byline")
-AUTHOR_FALLBACK: tuple[str, ...] = ('[itemprop="author"] [itemprop="name"]', "a[rel~=author]")
+# Dates: any `time` in the meta line (the `datetime` attribute before the shown text);
+# without a meta line only header-ish time elements (a bare `time` in the body may be an
+# event time).
+TIME = "time"
+ENTRY_TIME = "time.entry-time, time.published, .entry-time, .entry-date"
+# The author, looked for in the meta line (in the entry when there is none).
+AUTHOR: tuple[str, ...] = (
+    ".entry-author-name",
+    ".entry-author",
+    '[itemprop="author"] [itemprop="name"]',
+    "a[rel~=author]",
+)
+# Entries that may hold other articles (embedded cards, or an unclosed `</article>`): only
+# then is every landmark checked to belong to the entry and not to the inner article.
+NESTED_ARTICLE = "article article"
 # Meta children that are not part of the date line's words.
 META_NOISE_CLASSES = frozenset(
     ("entry-comments-link", "entry-edit-link", "post-edit-link", "comments-link", "edit-link")
 )
-# Body containers, best first: the full content, then an excerpt.
 CONTENT_CLASSES: tuple[str, ...] = ("entry-content", "entry-excerpt", "entry-summary")
 MORE_LINK_CLASSES = frozenset(("more-link", "entry-more-link"))
 
@@ -105,12 +118,12 @@ ANCHORS = "a[href], img"
 FIGURE_PARTS = "figure, .wp-caption, img"
 HEADING_TAGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 # Leaf blocks: each one becomes one paragraph of text.
-TEXT_TAGS = frozenset(("p", "li", "dt", "dd", "pre", "address", "tr", "caption", "summary"))
+TEXT_TAGS = frozenset(("p", "li", "dt", "dd", "pre", "address", "caption", "summary"))
 # Blocks whose children are walked one by one.
 CONTAINER_TAGS = frozenset(
     {
         "div", "section", "blockquote", "ul", "ol", "dl", "menu", "table", "thead", "tbody",
-        "tfoot", "figure", "details", "center", "main", "header", "footer", "aside", "body",
+        "tfoot", "tr", "figure", "details", "center", "main", "header", "footer", "aside", "body",
         "hgroup", "search",
     }
 )  # fmt: skip

@@ -63,6 +63,7 @@ from k360scrape.snaproot import Pending, SnapshotRoot, snapshot_section
 
 CHANGES_JSON = "changes.json"
 CHANGES_MD = "CHANGES.md"
+POSTS_JSONL = "posts.jsonl"
 
 
 @dataclass(frozen=True)
@@ -188,9 +189,10 @@ def _take(
 
 
 def _previous(root: SnapshotRoot, pending: Pending) -> PreviousSnapshot | None:
-    if pending.base is None or not (root.folder(pending.base) / outdir.MANIFEST).exists():
+    folder = root.folder(pending.base) if pending.base else None
+    if folder is None or not all((folder / n).exists() for n in (outdir.MANIFEST, POSTS_JSONL)):
         return None  # first snapshot, or the base was deleted by hand: fetch everything
-    return PreviousSnapshot(root.folder(pending.base), pending.base)
+    return PreviousSnapshot(folder, folder.name)
 
 
 def _needs_crawl(folder: Path) -> bool:
@@ -267,7 +269,8 @@ def _finalise(
     before = list(previous.posts.values()) if previous else []
     verdict = _verdict(posts, before, previous is not None, manifest, request.max_drop)
     promote = verdict.passed or request.force
-    changes = diff_posts(before, posts, snapshot=pending.name, base=pending.base)
+    base = previous.name if previous else None
+    changes = diff_posts(before, posts, snapshot=pending.name, base=base)
     code = _exit_code(verdict, request.force, manifest)
     manifest["forced"] = request.force and not verdict.passed
     manifest["snapshot"] = _section(pending, verdict, promote, request, changes, root, code)

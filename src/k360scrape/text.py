@@ -62,6 +62,11 @@ def fold(text: str) -> str:
     return clean(text).casefold().rstrip(": ")
 
 
+def fold_clean(text: str) -> str:
+    """`fold()` for text that is already `clean()`."""
+    return text.casefold().rstrip(": ")
+
+
 # --- dates -----------------------------------------------------------------------------
 
 _MONTHS: dict[str, int] = {
@@ -136,8 +141,9 @@ def _ymd(year: str, month: str | int | None, day: str) -> str | None:
 
 # --- heading vocabulary ----------------------------------------------------------------
 
-_LABELS = {"dokumentation": "Dokumentation"}
-_CONTRIBUTOR_HEADINGS = frozenset(
+# Keyed by `fold()`: the heading text as matched, and the label as output.
+LABELS: dict[str, str] = {"dokumentation": "Dokumentation"}
+CONTRIBUTOR_HEADINGS = frozenset(
     (
         "zu den mitwirkenden",
         "die mitwirkenden",
@@ -156,12 +162,12 @@ _CONTRIBUTOR_HEADINGS = frozenset(
 
 def label_of(text: str) -> str | None:
     """The canonical label ("Dokumentation") when `text` is a known label heading."""
-    return _LABELS.get(fold(text))
+    return LABELS.get(fold(text))
 
 
 def is_contributors_heading(text: str) -> bool:
     """`text` introduces the contributors section („Zu den Mitwirkenden“ and its variants)."""
-    return fold(text) in _CONTRIBUTOR_HEADINGS
+    return fold(text) in CONTRIBUTOR_HEADINGS
 
 
 # --- contributor names -----------------------------------------------------------------
@@ -183,6 +189,7 @@ _PARTICLES = frozenset(
 )  # fmt: skip
 _NAME_LIMIT = 6  # name tokens (titles and particles not counted)
 _STOP_PUNCTUATION = ",:;"
+_LETTER = re.compile(r"[^\W\d_]")
 _LEAD_STRIP = ":,;–—- "
 
 
@@ -195,8 +202,12 @@ def split_contributor(bio: str, lead: str | None = None) -> tuple[str, str | Non
     >>> split_contributor("Adrian Groschwitz (Kommune 360°) geht den Dingen auf den Grund.")
     ('Adrian Groschwitz', 'Kommune 360°')
     """
-    bio = clean(bio)
-    end = _lead_end(bio, clean(lead)) if lead else 0
+    return name_and_affiliation(clean(bio), clean(lead) if lead else None)
+
+
+def name_and_affiliation(bio: str, lead: str | None = None) -> tuple[str, str | None]:
+    """`split_contributor()` for text that is already `clean()` (the parser's hot path)."""
+    end = _lead_end(bio, lead) if lead else 0
     if not end:
         end = _name_run_end(bio) or _fallback_end(bio)
     name = bio[:end].rstrip(_LEAD_STRIP) or bio[:end]
@@ -208,7 +219,7 @@ def _lead_end(bio: str, lead: str) -> int:
     lead = lead.split("(", 1)[0].rstrip(_LEAD_STRIP)
     if not lead or not bio.startswith(lead) or len(lead) == len(bio):
         return 0
-    if len(lead.split()) > _NAME_LIMIT + 4 or not any(c.isalpha() for c in lead):
+    if len(lead.split()) > _NAME_LIMIT + 4 or not _LETTER.search(lead):
         return 0
     return len(lead)
 
