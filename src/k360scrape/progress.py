@@ -54,7 +54,7 @@ class Reporter:
     def warnings(self, lines: list[str]) -> None:
         if self.verbose and not self.quiet:
             for line in lines:
-                self._console.print(f"warning: {line}", markup=False)
+                self._console.print(f"warning: {line}", markup=False, soft_wrap=True)
 
     def line(self, text: str, *, error: bool = False) -> None:
         if not self.quiet or error:

@@ -115,7 +115,7 @@ class PreviousSnapshot:
 
 def read_posts(folder: Path) -> Iterator[Post]:
     """Every post of a finished snapshot (or crawl output), from its posts.jsonl."""
-    with (folder / "posts.jsonl").open(encoding="utf-8") as lines:  # streams; posts.json not
+    with (folder / "posts.jsonl").open(encoding="utf-8") as lines:
         for line in lines:
             if line.strip():
                 yield Post.model_validate_json(line)

@@ -53,6 +53,7 @@ from k360scrape.revalidate import (
     Journal,
     PreviousSnapshot,
     SnapshotRevalidator,
+    Validator,
     read_posts,
     transfer_counts,
     write_validators,
@@ -273,8 +274,9 @@ def _finalise(
     changes = diff_posts(before, posts, snapshot=pending.name, base=base)
     code = _exit_code(verdict, request.force, manifest)
     manifest["forced"] = request.force and not verdict.passed
-    manifest["snapshot"] = _section(pending, verdict, promote, request, changes, root, code)
-    _write_reports(folder, manifest, changes, Journal(root.journal_path))
+    exchanges = Journal(root.journal_path).entries()
+    manifest["snapshot"] = _section(pending, verdict, promote, request, changes, exchanges, code)
+    _write_reports(folder, manifest, changes, {entry.url: entry for entry in exchanges})
     if promote:
         root.promote(pending.name)
     root.clear_pending()
@@ -314,11 +316,10 @@ def _section(
     promote: bool,
     request: SnapshotRequest,
     changes: dict[str, Any],
-    root: SnapshotRoot,
+    exchanges: list[Validator],
     code: ExitCode,
 ) -> dict[str, object]:
     """The manifest's "snapshot" section; its presence marks the snapshot as decided."""
-    entries = Journal(root.journal_path).entries()
     return {
         "name": pending.name,
         "base": pending.base,
@@ -332,17 +333,20 @@ def _section(
             "max_drop": request.max_drop,
         },
         "changes": changes["summary"],
-        "transfer": transfer_counts(entries),
+        "transfer": transfer_counts(exchanges),
     }
 
 
 def _write_reports(
-    folder: Path, manifest: dict[str, Any], changes: dict[str, Any], journal: Journal
+    folder: Path,
+    manifest: dict[str, Any],
+    changes: dict[str, Any],
+    validators: dict[str, Validator],
 ) -> None:
     """validators.json, changes.json, CHANGES.md and the manifest, renamed in that order."""
     with StagedFiles(folder) as staged:
         with staged.open_text(VALIDATORS) as file:
-            file.write(write_validators(journal.latest()))
+            file.write(write_validators(validators))
         with staged.open_text(CHANGES_JSON) as file:
             write_pretty_json(changes, file)
         with staged.open_text(CHANGES_MD) as file:
