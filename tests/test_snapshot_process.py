@@ -90,6 +90,7 @@ def test_sigkill_mid_crawl_then_resume_gives_the_uninterrupted_result(
         assert victim.wait(timeout=10) == -signal.SIGKILL
     time.sleep(0.2)  # let the server log the request that was in flight
     before = page_requests(site_server)
+    assert len(before) >= kill_at
     site_server.clear_log()
     assert not (root / "latest").exists()  # an unfinished snapshot is never promoted
 
@@ -97,6 +98,7 @@ def test_sigkill_mid_crawl_then_resume_gives_the_uninterrupted_result(
 
     assert resumed.returncode == 0, resumed.stderr
     after = page_requests(site_server)
+    assert after  # there was work left
     assert len(after) == len(set(after))
     # Nothing committed before the kill is fetched again; only the one request in flight.
     assert len(set(before) & set(after)) <= 1

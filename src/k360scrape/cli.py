@@ -33,26 +33,58 @@ F = Callable[..., Any]
 def _settings_options(func: F) -> F:
     """Options shared by every command that fetches."""
     options = [
-        click.option("--delay", type=float, default=1.0, show_default=True,
-                     help="Seconds between request starts per host (raised to Crawl-delay)."),
-        click.option("--concurrency", type=int, default=1, show_default=True,
-                     help="Requests in flight per host."),
+        click.option(
+            "--delay",
+            type=float,
+            default=1.0,
+            show_default=True,
+            help="Seconds between request starts per host (raised to Crawl-delay).",
+        ),
+        click.option(
+            "--concurrency",
+            type=int,
+            default=1,
+            show_default=True,
+            help="Requests in flight per host.",
+        ),
         click.option("--user-agent", default=None, help="User-Agent header to send."),
-        click.option("--retries", type=int, default=3, show_default=True,
-                     help="Extra attempts on timeouts, connection errors, 429 and 5xx."),
-        click.option("--max-retry-after", type=float, default=120.0, show_default=True,
-                     help="Longest Retry-After to honour; longer gives up on the URL."),
-        click.option("--timeout", type=float, default=30.0, show_default=True,
-                     help="Read timeout in seconds (total deadline is 4x)."),
-        click.option("--max-pages", type=int, default=None,
-                     help="Stop after this many pages."),
-        click.option("--allow-host", multiple=True,
-                     help="Extra host in scope besides the start URLs' hosts (repeatable)."),
+        click.option(
+            "--retries",
+            type=int,
+            default=3,
+            show_default=True,
+            help="Extra attempts on timeouts, connection errors, 429 and 5xx.",
+        ),
+        click.option(
+            "--max-retry-after",
+            type=float,
+            default=120.0,
+            show_default=True,
+            help="Longest Retry-After to honour; longer gives up on the URL.",
+        ),
+        click.option(
+            "--timeout",
+            type=float,
+            default=30.0,
+            show_default=True,
+            help="Read timeout in seconds (total deadline is 4x).",
+        ),
+        click.option("--max-pages", type=int, default=None, help="Stop after this many pages."),
+        click.option(
+            "--allow-host",
+            multiple=True,
+            help="Extra host in scope besides the start URLs' hosts (repeatable).",
+        ),
         click.option("--strict", is_flag=True, help="Warnings (missing title/date/author) fail."),
         click.option("--download-pdfs", is_flag=True, help="Fetch every PDF into files/."),
         click.option("--pdf-text", is_flag=True, help="With --download-pdfs: extract text."),
-        click.option("--csv-dialect", type=click.Choice(["plain", "excel-de"]), default="plain",
-                     show_default=True, help="plain: UTF-8 RFC 4180; excel-de: BOM, ';', CRLF."),
+        click.option(
+            "--csv-dialect",
+            type=click.Choice(["plain", "excel-de"]),
+            default="plain",
+            show_default=True,
+            help="plain: UTF-8 RFC 4180; excel-de: BOM, ';', CRLF.",
+        ),
         click.option("--xlsx", is_flag=True, help="Also write posts.xlsx."),
         click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors."),
         click.option("-v", "--verbose", is_flag=True, help="Print every warning."),
@@ -103,8 +135,14 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("urls", nargs=-1)
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"),
-              show_default=True, help="Output folder (new, empty or an earlier output).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Output folder (new, empty or an earlier output).",
+)
 @click.option("--resume", is_flag=True, help="Continue the interrupted crawl in --out.")
 @click.option("--force", is_flag=True, help="Write outputs even when no post was found.")
 @_settings_options
@@ -129,17 +167,37 @@ def crawl(urls: tuple[str, ...], out_dir: Path, resume: bool, force: bool, **par
 
 @cli.command()
 @click.argument("urls", nargs=-1)
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False), required=True,
-              help="Snapshot root: holds snapshots/, the latest symlink and the lock file.")
-@click.option("--keep", type=click.IntRange(min=0), default=None,
-              help="Keep the N newest finished snapshots (latest is always kept).")
-@click.option("--max-drop", type=click.FloatRange(0.0, 1.0), default=0.2, show_default=True,
-              help="Refuse promotion when the post count falls by more than this share.")
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Snapshot root: holds snapshots/, the latest symlink and the lock file.",
+)
+@click.option(
+    "--keep",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Keep the N newest finished snapshots (latest is always kept).",
+)
+@click.option(
+    "--max-drop",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.2,
+    show_default=True,
+    help="Refuse promotion when the post count falls by more than this share.",
+)
 @click.option("--force", is_flag=True, help="Promote even when the quality gate refuses.")
 @click.option("--resume", is_flag=True, help="Continue the unfinished (interrupted) snapshot.")
 @_settings_options
-def snapshot(urls: tuple[str, ...], root: Path, keep: int | None, max_drop: float, force: bool,
-             resume: bool, **params: Any) -> None:
+def snapshot(
+    urls: tuple[str, ...],
+    root: Path,
+    keep: int | None,
+    max_drop: float,
+    force: bool,
+    resume: bool,
+    **params: Any,
+) -> None:
     """Take a snapshot into ROOT/snapshots/<UTC time>/ and promote it to ROOT/latest.
 
     Post pages and PDFs are revalidated against latest (ETag / Last-Modified); CHANGES.md and
@@ -150,17 +208,34 @@ def snapshot(urls: tuple[str, ...], root: Path, keep: int | None, max_drop: floa
       k360scrape snapshot --root /srv/k360 --keep 30
       k360scrape snapshot --root /srv/k360 --resume
     """
-    request = SnapshotRequest(root=root, start_urls=urls, settings=_settings(params),
-                              export=_export_options(params), keep=keep, max_drop=max_drop,
-                              force=force, resume=resume)
+    request = SnapshotRequest(
+        root=root,
+        start_urls=urls,
+        settings=_settings(params),
+        export=_export_options(params),
+        keep=keep,
+        max_drop=max_drop,
+        force=force,
+        resume=resume,
+    )
     _run_snapshot(request, params)
 
 
 @cli.command()
-@click.option("--out", "out_dir", type=click.Path(path_type=Path),
-              default=Path("output/demo"), show_default=True, help="Output folder.")
-@click.option("--site", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Fixture site folder (default: the bundled fixtures/site).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("output/demo"),
+    show_default=True,
+    help="Output folder.",
+)
+@click.option(
+    "--site",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Fixture site folder (default: the bundled fixtures/site).",
+)
 @_settings_options
 def demo(out_dir: Path, site: Path | None, **params: Any) -> None:
     """Serve the bundled fixture site on 127.0.0.1 and crawl it with the real crawler."""
@@ -183,10 +258,16 @@ def demo(out_dir: Path, site: Path | None, **params: Any) -> None:
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--url", "urls", multiple=True, required=True,
-              help="URL each file was fetched from (one for all, or one per file).")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--url",
+    "urls",
+    multiple=True,
+    required=True,
+    help="URL each file was fetched from (one for all, or one per file).",
+)
 @click.option("--single", is_flag=True, help="The files are single post pages.")
 def parse(files: tuple[Path, ...], urls: tuple[str, ...], single: bool) -> None:
     """Parse saved HTML offline and print JSON on stdout (no network).
@@ -204,12 +285,23 @@ def parse(files: tuple[Path, ...], urls: tuple[str, ...], single: bool) -> None:
 
 
 @cli.command()
-@click.argument("warcs", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
-              help="Output folder (new, empty or an earlier output).")
-@click.option("--csv-dialect", type=click.Choice(["plain", "excel-de"]), default="plain",
-              show_default=True, help="plain: UTF-8 RFC 4180; excel-de: BOM, ';', CRLF.")
+@click.argument(
+    "warcs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output folder (new, empty or an earlier output).",
+)
+@click.option(
+    "--csv-dialect",
+    type=click.Choice(["plain", "excel-de"]),
+    default="plain",
+    show_default=True,
+    help="plain: UTF-8 RFC 4180; excel-de: BOM, ';', CRLF.",
+)
 @click.option("--xlsx", is_flag=True, help="Also write posts.xlsx.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every warning.")
@@ -225,8 +317,9 @@ def reparse(warcs: tuple[Path, ...], out_dir: Path, **params: Any) -> None:
 
     exchanges, info = load_warcs(list(warcs))
     starts, settings = crawl_parameters(info)
-    request = RunRequest(start_urls=starts, out_dir=out_dir, settings=settings,
-                         export=_export_options(params))
+    request = RunRequest(
+        start_urls=starts, out_dir=out_dir, settings=settings, export=_export_options(params)
+    )
     reporter = Reporter(quiet=params["quiet"], verbose=params["verbose"])
     report = replay_crawl(request, ReplayFetcher(exchanges, settings))
     _summarise(report, reporter)
@@ -286,8 +379,10 @@ def _summarise_snapshot(report: SnapshotReport, reporter: Reporter) -> None:
         reporter.line(f"k360scrape: note: {note}")
     if report.pruned:
         reporter.line(f"k360scrape: pruned {len(report.pruned)} old snapshot(s)")
-    reporter.line(f"k360scrape: {report.message} (exit {int(report.exit_code)})",
-                  error=report.exit_code is not ExitCode.OK)
+    reporter.line(
+        f"k360scrape: {report.message} (exit {int(report.exit_code)})",
+        error=report.exit_code is not ExitCode.OK,
+    )
 
 
 @contextmanager

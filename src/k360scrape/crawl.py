@@ -191,12 +191,16 @@ class Crawler:
             outcome.status = FAILED
         if task.kind == "post" and task.fallback is not None and task.source is not None:
             page = ArchivePage(url=task.archive_url or task.url, page=task.page)
-            post = to_post(task.fallback, page, task.position, task.source, day=task.day,
-                           fallback_url=task.url)
+            post = to_post(
+                task.fallback, page, task.position, task.source, day=task.day, fallback_url=task.url
+            )
             outcome.posts.append((post, task.day_index, task.page, task.position))
             outcome.warnings.append(
-                CrawlWarning(url=task.url, kind="excerpt-only",
-                             message="single page unavailable; record kept from the excerpt")
+                CrawlWarning(
+                    url=task.url,
+                    kind="excerpt-only",
+                    message="single page unavailable; record kept from the excerpt",
+                )
             )
         return outcome
 
@@ -243,12 +247,22 @@ class Crawler:
         entry = entry.model_copy(update={"url": url})
         if entry.is_excerpt and url and self._scope.allows(url):
             outcome.tasks.append(
-                Task(url, "post", task.day_index, task.page, position, page.url, day, entry,
-                     source=result.model_copy(update={"body": b""}))
+                Task(
+                    url,
+                    "post",
+                    task.day_index,
+                    task.page,
+                    position,
+                    page.url,
+                    day,
+                    entry,
+                    source=result.model_copy(update={"body": b""}),
+                )
             )
             return
-        post = to_post(entry, page, position, result, day=day,
-                       fallback_url=_entry_anchor(page, position))
+        post = to_post(
+            entry, page, position, result, day=day, fallback_url=_entry_anchor(page, position)
+        )
         outcome.posts.append((post, task.day_index, task.page, position))
         outcome.warnings.extend(_field_warnings(post, entry))
 
@@ -261,9 +275,7 @@ class Crawler:
         for link in page.page_urls:
             url = self._canonical(link)
             if archive_root(url) == root and self._scope.allows(url):
-                outcome.tasks.append(
-                    Task(url, "archive", task.day_index, archive_page_number(url))
-                )
+                outcome.tasks.append(Task(url, "archive", task.day_index, archive_page_number(url)))
 
     def _queue_next(self, task: Task, url: str, outcome: Outcome) -> None:
         number = archive_page_number(url)
@@ -307,7 +319,12 @@ def _day_from_url(url: str) -> str:
 
 
 def exit_code_for(
-    status: StartStatus, *, failed: int, posts: int, warnings: int, strict: bool,
+    status: StartStatus,
+    *,
+    failed: int,
+    posts: int,
+    warnings: int,
+    strict: bool,
     interrupted: bool,
 ) -> ExitCode:
     """The process exit code of a finished crawl (README, "Exit codes")."""

@@ -15,8 +15,14 @@ DEMO_DELAY = 0.05
 
 def find_site(site: Path | None) -> Path:
     """The fixture site: the given folder, or `fixtures/site` of this source checkout."""
-    candidates = [site] if site else [Path.cwd() / "fixtures" / "site",
-                                      Path(__file__).resolve().parents[2] / "fixtures" / "site"]
+    candidates = (
+        [site]
+        if site
+        else [
+            Path.cwd() / "fixtures" / "site",
+            Path(__file__).resolve().parents[2] / "fixtures" / "site",
+        ]
+    )
     for candidate in candidates:
         if candidate and (candidate / "www.kommune360.de").is_dir():
             return candidate

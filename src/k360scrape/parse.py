@@ -467,10 +467,12 @@ class _Finder:
 
 def _entry_url(find: _Finder, title: LexborNode | None, urls: _Urls) -> str | None:
     """The title link, else the permalink paragraph's, else a bookmark/image/more link."""
-    for holder in (title, find.first((sel.PERMALINK,))):
-        url = urls.resolve(_href_in(holder)) if holder is not None else None
-        if url:
-            return url
+    url = _href_in(title, urls)
+    if url:
+        return url
+    url = _href_in(find.first((sel.PERMALINK,)), urls)  # looked up only when needed
+    if url:
+        return url
     for selector in sel.ENTRY_URL_FALLBACK:
         for node in find.all(selector):
             url = urls.resolve(node.attributes.get("href"))
@@ -479,14 +481,16 @@ def _entry_url(find: _Finder, title: LexborNode | None, urls: _Urls) -> str | No
     return None
 
 
-def _href_in(holder: LexborNode) -> str | None:
-    """The href of the link in a title or permalink paragraph (usually its only child)."""
+def _href_in(holder: LexborNode | None, urls: _Urls) -> str | None:
+    """The link in a title or permalink paragraph (usually its only child), resolved."""
+    if holder is None:
+        return None
     for child in holder.iter():
         href = child.attributes.get("href") if child.tag == "a" else None
         if href:
-            return href
+            return urls.resolve(href)
     node = holder.css_first("a[href]")
-    return node.attributes.get("href") if node is not None else None
+    return urls.resolve(node.attributes.get("href")) if node is not None else None
 
 
 def _in_footer(node: LexborNode, entry: LexborNode) -> bool:
@@ -810,22 +814,22 @@ def _file_block(node: LexborNode, urls: _Urls) -> tuple[str, str | None]:
     """A File block's shown name and file URL: button href, then `object[data]`, then link."""
     name_link: LexborNode | None = None
     button_url = object_url = None
+    link_url = None
     for part in node.css(sel.FILE_BLOCK_PARTS):
         attributes = part.attributes
         if part.tag == "object":
             object_url = object_url or urls.resolve(attributes.get("data"))
-        elif _is_button(part):
+        elif _is_button(attributes):
             button_url = button_url or urls.resolve(attributes.get("href"))
         elif name_link is None:
-            name_link = part
-    link_url = urls.resolve(name_link.attributes.get("href")) if name_link is not None else None
+            name_link, link_url = part, urls.resolve(attributes.get("href"))
     name = clean(name_link.text()) if name_link is not None else ""
     return name, button_url or object_url or link_url
 
 
-def _is_button(node: LexborNode) -> bool:
-    classes = _classes(node)
-    return "download" in node.attributes or not sel.FILE_BUTTON_CLASSES.isdisjoint(classes)
+def _is_button(attributes: dict[str, str | None]) -> bool:
+    classes = (attributes.get("class") or "").split()
+    return "download" in attributes or not sel.FILE_BUTTON_CLASSES.isdisjoint(classes)
 
 
 def _image_source(node: LexborNode) -> str | None:

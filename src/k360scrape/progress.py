@@ -28,8 +28,11 @@ class Reporter:
     def __enter__(self) -> Self:
         if not self.quiet and sys.stderr.isatty():
             self._progress = Progress(
-                SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                console=self._console, transient=True,
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=self._console,
+                transient=True,
             )
             self._progress.start()
             self._bar = self._progress.add_task(self._describe(), total=None)
@@ -62,5 +65,7 @@ class Reporter:
 
     def _describe(self) -> str:
         c = self._counts
-        return (f"archive pages {c['archive']} · post pages {c['post']} · "
-                f"posts {c['posts']} · warnings {c['warnings']}")
+        return (
+            f"archive pages {c['archive']} · post pages {c['post']} · "
+            f"posts {c['posts']} · warnings {c['warnings']}"
+        )

@@ -55,8 +55,11 @@ class ReplayFetcher:
         if stored is None:
             return RobotsRules.allow_all("no robots.txt in the archive")
         return RobotsRules.from_response(
-            stored.status, stored.body, self._settings.robots_token,
-            fetched_at_monotonic=0.0, retry_after=0.0,
+            stored.status,
+            stored.body,
+            self._settings.robots_token,
+            fetched_at_monotonic=0.0,
+            retry_after=0.0,
         )
 
 

@@ -80,19 +80,31 @@ def run_crawl(
     state = CrawlState(work / STATE_NAME)
     try:
         _check_resume(state, request)
-        warc = WarcWriter(work / WARC_NAME, software=f"k360scrape/{__version__}",
-                          append=request.resume, info=_warc_info(request))
+        warc = WarcWriter(
+            work / WARC_NAME,
+            software=f"k360scrape/{__version__}",
+            append=request.resume,
+            info=_warc_info(request),
+        )
         own_client = client is None
         http = client or _default_client(request.settings)
         try:
-            fetcher: FetcherLike = Fetcher(http, request.settings, scope, clock,
-                                           on_exchange=warc.write)
+            fetcher: FetcherLike = Fetcher(
+                http, request.settings, scope, clock, on_exchange=warc.write
+            )
             if fetch_middleware is not None:
                 fetcher = fetch_middleware(fetcher)
-            crawler = Crawler(request.start_urls, fetcher, state, scope,
-                              concurrency=request.settings.concurrency,
-                              max_pages=request.settings.max_pages, revalidator=revalidator,
-                              on_progress=progress, stop=stop)
+            crawler = Crawler(
+                request.start_urls,
+                fetcher,
+                state,
+                scope,
+                concurrency=request.settings.concurrency,
+                max_pages=request.settings.max_pages,
+                revalidator=revalidator,
+                on_progress=progress,
+                stop=stop,
+            )
             crawler.run()
             if not crawler.interrupted and request.settings.download_pdfs:
                 _download_pdfs(state, fetcher, request, stop)
@@ -167,9 +179,14 @@ def _download_pdfs(
         post = state.get_post(url)
         if post is None:
             continue
-        pdfs = download_pdfs(post.pdfs, fetcher, request.out_dir,
-                             max_bytes=request.settings.max_pdf_bytes,
-                             text=request.settings.pdf_text, cache=cache)
+        pdfs = download_pdfs(
+            post.pdfs,
+            fetcher,
+            request.out_dir,
+            max_bytes=request.settings.max_pdf_bytes,
+            text=request.settings.pdf_text,
+            cache=cache,
+        )
         state.replace_post(post.model_copy(update={"pdfs": pdfs}))
 
 
@@ -196,8 +213,13 @@ def _finish(
         interrupted=crawler.stop.is_set(),
     )
     if code is ExitCode.INTERRUPTED:
-        return RunReport(code, counts, "interrupted; run again with --resume to continue",
-                         request.out_dir, warnings)
+        return RunReport(
+            code,
+            counts,
+            "interrupted; run again with --resume to continue",
+            request.out_dir,
+            warnings,
+        )
     if code in (ExitCode.ROBOTS_FORBIDDEN, ExitCode.NETWORK_UNREACHABLE) or (
         code is ExitCode.GATE_REFUSED and not request.force
     ):
@@ -273,4 +295,3 @@ def _success(code: ExitCode, counts: dict[str, int | float]) -> str:
     if code is ExitCode.STRICT_WARNINGS:
         return f"finished with {counts['warnings']} warning(s) (--strict)"
     return "finished"
-

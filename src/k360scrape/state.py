@@ -106,8 +106,16 @@ class CrawlState:
             seq = self._next_seq()
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO frontier VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (task.url, task.kind, task.day_index, task.page, task.position, payload,
-                 PENDING, seq),
+                (
+                    task.url,
+                    task.kind,
+                    task.day_index,
+                    task.page,
+                    task.position,
+                    payload,
+                    PENDING,
+                    seq,
+                ),
             )
             return cur.rowcount == 1
 
@@ -279,4 +287,3 @@ def _task_from_row(row: Any) -> Task:
         fallback=Entry.model_validate(fallback) if fallback else None,
         source=FetchResult.model_validate(source) if source else None,
     )
-
