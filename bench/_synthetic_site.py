@@ -246,10 +246,16 @@ class Stats:
     kinds: Counter[str] = field(default_factory=Counter)
     connections: int = 0
     over_budget: int = 0
+    arrivals: list[float] = field(default_factory=list)  # time.monotonic() per request
+    last_sent: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
+        gaps = [b - a for a, b in zip(self.arrivals, self.arrivals[1:], strict=False)]
         return {
             "requests": self.requests,
+            "first_arrival": self.arrivals[0] if self.arrivals else None,
+            "last_sent": self.last_sent or None,
+            "min_gap": min(gaps) if gaps else None,
             "bytes": self.bytes,
             "statuses": dict(self.statuses),
             "kinds": dict(self.kinds),
@@ -301,6 +307,7 @@ class _Http(asyncio.Protocol):
             headers[name.strip().lower()] = value.strip()
         response, close = self.server.respond(method, target, version, headers)
         self.transport.write(response)
+        self.server.stats.last_sent = time.monotonic()
         if close:
             self.transport.close()
 
@@ -317,6 +324,7 @@ class _Server:
         close = headers.get("connection", "").lower() == "close" or version == "HTTP/1.0"
         path = target.split("?", 1)[0]
         self.stats.requests += 1
+        self.stats.arrivals.append(time.monotonic())
         if self.stats.requests > self.budget.max_requests or time.monotonic() > self.budget.deadline:
             self.stats.over_budget += 1
             return self._message(503, b"over budget", extra="Retry-After: 3600\r\n"), True

@@ -121,7 +121,7 @@ def test_crawl_follows_pages_completes_excerpts_and_dedups(site, tmp_path):
     kinds = {w.kind for w in state.warnings()}
     assert "robots" in kinds
     assert "excerpt-only" in kinds
-    assert crawler.start_status == StartStatus(robots=0, network=0, ok=1)
+    assert crawler.start_status == StartStatus(ok=1)
 
 
 def test_requests_start_at_least_the_delay_apart(site, tmp_path):
@@ -171,6 +171,8 @@ def test_resume_fetches_nothing_already_done(site, tmp_path):
         (StartStatus(robots=3), 3, 0, 3, False, False, ExitCode.ROBOTS_FORBIDDEN),
         (StartStatus(network=3), 3, 0, 3, False, False, ExitCode.NETWORK_UNREACHABLE),
         (StartStatus(ok=3), 0, 0, 1, False, False, ExitCode.GATE_REFUSED),
+        (StartStatus(answered=3), 3, 0, 3, False, False, ExitCode.PARTIAL),
+        (StartStatus(robots=1, network=2), 3, 0, 3, False, False, ExitCode.NETWORK_UNREACHABLE),
         (StartStatus(ok=1), 0, 2, 0, False, True, ExitCode.INTERRUPTED),
     ],
 )
@@ -186,3 +188,22 @@ def test_exit_codes(status, failed, posts, warnings, strict, interrupted, code):
         )
         is code
     )
+
+
+def test_unreachable_site_is_told_apart_from_robots_refusal(tmp_path):
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    scope = Scope([DAY])
+    client = httpx.Client(transport=httpx.MockTransport(refuse))
+    fetcher = Fetcher(client, Settings(retries=0), scope, FakeClock())
+    crawler = Crawler([DAY], fetcher, CrawlState(tmp_path / "s.sqlite"), scope)
+    crawler.run()
+    assert crawler.start_status == StartStatus(network=1)
+
+
+def test_robots_forbidding_the_start_url_is_counted_as_robots(site, tmp_path):
+    site[f"{HOST}/robots.txt"] = "User-agent: k360scrape\nDisallow: /\n"
+    crawler, state, seen, _ = _crawl(site, tmp_path)
+    assert crawler.start_status == StartStatus(robots=1)
+    assert seen == [f"{HOST}/robots.txt"]

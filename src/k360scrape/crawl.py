@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from k360scrape.encoding import decode_html
-from k360scrape.errors import ExitCode, FetchError, ParseError, RobotsDisallowed
+from k360scrape.errors import (
+    ExitCode,
+    FetchError,
+    NetworkError,
+    ParseError,
+    RobotsDisallowed,
+    RobotsUnreachable,
+)
 from k360scrape.models import ArchivePage, CrawlWarning, Entry, FetchLogEntry, FetchResult, Post
 from k360scrape.parse import parse_archive_page, parse_single_page
 from k360scrape.records import merge_single, missing_fields, to_post
@@ -58,9 +65,18 @@ class Outcome:
 class StartStatus:
     """How the start URLs fared, to tell robots refusal and an unreachable site apart."""
 
-    robots: int = 0
-    network: int = 0
+    robots: int = 0  # robots.txt answered and forbids the start URL
+    network: int = 0  # no answer at all (robots.txt included)
+    answered: int = 0  # the server answered, but not with a usable page
     ok: int = 0
+
+
+def _start_kind(exc: FetchError) -> str:
+    if isinstance(exc, NetworkError | RobotsUnreachable):
+        return "network"
+    if isinstance(exc, RobotsDisallowed):
+        return "robots"
+    return "answered"
 
 
 class Crawler:
@@ -87,6 +103,7 @@ class Crawler:
         self._on_progress = on_progress
         self.stop = stop or threading.Event()
         self.start_status = StartStatus()
+        self._count_lock = threading.Lock()
         self._pages_done = 0
 
     @property
@@ -158,7 +175,7 @@ class Crawler:
             # A page robots.txt forbids is skipped by policy, not a failure of the run.
             outcome.status = SKIPPED if kind == "robots" else FAILED
             if is_start:
-                self._count_start(kind)
+                self._count_start(_start_kind(exc))
             outcome.log.append(
                 FetchLogEntry(url=task.url, status=None, kind=task.kind, error=str(exc))
             )
@@ -178,12 +195,9 @@ class Crawler:
         return result
 
     def _count_start(self, kind: str) -> None:
-        if kind == "robots":
-            self.start_status.robots += 1
-        elif kind == "fetch":
-            self.start_status.network += 1
-        else:
-            self.start_status.ok += 1
+        with self._count_lock:
+            value = getattr(self.start_status, kind)
+            setattr(self.start_status, kind, value + 1)
 
     def _fallback(self, task: Task, outcome: Outcome) -> Outcome:
         """A task failed: keep what the archive showed for an excerpt entry."""
@@ -330,14 +344,15 @@ def exit_code_for(
     """The process exit code of a finished crawl (README, "Exit codes")."""
     if interrupted:
         return ExitCode.INTERRUPTED
-    if status.ok == 0 and status.robots and not status.network:
+    reached = status.ok + status.answered
+    if reached == 0 and status.robots and not status.network:
         return ExitCode.ROBOTS_FORBIDDEN
-    if status.ok == 0 and status.network:
+    if reached == 0 and status.network:
         return ExitCode.NETWORK_UNREACHABLE
-    if posts == 0:
-        return ExitCode.GATE_REFUSED
     if failed:
         return ExitCode.PARTIAL
+    if posts == 0:
+        return ExitCode.GATE_REFUSED
     if strict and warnings:
         return ExitCode.STRICT_WARNINGS
     return ExitCode.OK

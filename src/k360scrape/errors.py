@@ -5,7 +5,9 @@
      ├── OutputError             the output folder cannot be used (exit 2)
      ├── LockedError             another process holds the snapshot root (exit 8)
      ├── FetchError              one URL could not be fetched
+     │    ├── NetworkError       no usable answer: connection, timeout, deadline
      │    ├── RobotsDisallowed   robots.txt forbids the URL
+     │    │    └── RobotsUnreachable  robots.txt got no answer, so all is disallowed
      │    ├── OutOfScope         redirect or link leaves the allowed hosts or schemes
      │    ├── TooLarge           body over the size cap (or decompression bomb)
      │    ├── RetryAfterTooLong  the server asked us to wait longer than the cap
@@ -59,8 +61,16 @@ class FetchError(K360Error):
         self.url = url
 
 
+class NetworkError(FetchError):
+    """The host gave no usable answer after every retry."""
+
+
 class RobotsDisallowed(FetchError):
     pass
+
+
+class RobotsUnreachable(RobotsDisallowed):
+    """robots.txt could not be fetched at all (RFC 9309: then nothing may be crawled)."""
 
 
 class OutOfScope(FetchError):

@@ -41,9 +41,11 @@ from k360scrape.clock import Clock
 from k360scrape.errors import (
     FetchError,
     HTTPStatusError,
+    NetworkError,
     OutOfScope,
     RetryAfterTooLong,
     RobotsDisallowed,
+    RobotsUnreachable,
     TooLarge,
 )
 from k360scrape.models import FetchResult
@@ -193,6 +195,8 @@ class Fetcher:
         rules = self._rules_for(url)
         if rules.allowed(url):
             return
+        if rules.disallow_all and rules.status is None:
+            raise RobotsUnreachable(f"{url}: {rules.reason}", url)
         if rules.disallow_all:
             raise RobotsDisallowed(f"{url}: {rules.reason}", url)
         token = self._settings.robots_token
@@ -269,10 +273,10 @@ class Fetcher:
         except _DeadlineExceeded:
             limit = self._settings.total_timeout
             message = f"no complete response from {url} within {limit:g} s, {_count(attempts)}"
-            raise FetchError(message, url) from None
+            raise NetworkError(message, url) from None
         except (httpx.HTTPError, httpx.InvalidURL) as error:
             message = f"{_describe(error)} (fetching {url}, {_count(attempts)})"
-            raise FetchError(message, url) from error
+            raise NetworkError(message, url) from error
         raise AssertionError("tenacity stopped without an outcome")  # pragma: no cover
 
     def _retrying(self) -> Retrying:

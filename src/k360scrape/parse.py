@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -99,58 +99,78 @@ _CANONICAL_LOOKING = re.compile(
     r"https?://[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?/[A-Za-z0-9._~!$&'()*+,;=:@/-]*"
 )
 _IGNORED_SCHEMES = ("javascript:", "data:", "about:", "blob:")
+_WWW = "www."
 _KEPT_SCHEMES = ("mailto:", "tel:")
 
 
 class _Urls:
-    """Resolves hrefs against the page (or its `<base>`) into canonical URLs, memoised."""
+    """Resolves hrefs into canonical URLs: against the page (or its `<base>`), with the page
+    host's www/bare twin mapped to the page's spelling (the site answers on both), memoised.
+    """
 
-    def __init__(self, page: str, base: str) -> None:
-        self.page = page
-        self.base = base
+    def __init__(self, page_url: str, base_href: str | None = None) -> None:
+        self.host_map = _twin_map(page_url)
         self._memo: dict[str, str | None] = {}
+        self.base: str | None = None
+        self.page = self._canonical(page_url) or page_url
+        self.base = (self._canonical(base_href) if base_href else None) or self.page
 
     @classmethod
     def for_page(cls, tree: LexborHTMLParser, url: str) -> _Urls:
-        page = _canonical(url, None) or url
         head = tree.head
         node = head.css_first(sel.BASE) if head is not None else None
-        base_href = node.attributes.get("href") if node is not None else None
-        return cls(page, (_canonical(base_href, page) if base_href else None) or page)
+        return cls(url, node.attributes.get("href") if node is not None else None)
 
     def resolve(self, href: str | None) -> str | None:
         if href is None:
             return None
         if href not in self._memo:
-            self._memo[href] = _canonical(href, self.base)
+            self._memo[href] = self._canonical(href)
         return self._memo[href]
 
+    def _canonical(self, href: str) -> str | None:
+        href = href.strip()
+        lowered = href[:12].lower()
+        if not href or href.startswith("#") or lowered.startswith(_IGNORED_SCHEMES):
+            return None  # same-page anchors and scripts are not links to anything
+        if lowered.startswith(_KEPT_SCHEMES):
+            return href
+        return _simple_canonical(href, self.host_map) or _full_canonical(
+            href, self.base, self.host_map
+        )
 
-def _canonical(href: str, base: str | None) -> str | None:
-    href = href.strip()
-    lowered = href[:12].lower()
-    if not href or href.startswith("#") or lowered.startswith(_IGNORED_SCHEMES):
-        return None  # same-page anchors and scripts are not links to anything
-    if lowered.startswith(_KEPT_SCHEMES):
-        return href
-    return _simple_canonical(href) or _full_canonical(href, base)
+
+def _twin_map(page_url: str) -> dict[str, str]:
+    try:
+        host = (urlsplit(page_url.strip()).hostname or "").rstrip(".")
+    except ValueError:
+        return {}
+    if "." not in host or host.replace(".", "").isdigit() or ":" in host:
+        return {}  # an IP address or a single-label host has no www twin
+    twin = host.removeprefix(_WWW) if host.startswith(_WWW) else _WWW + host
+    return {twin: host}
 
 
-def _simple_canonical(href: str) -> str | None:
+def _simple_canonical(href: str, host_map: dict[str, str]) -> str | None:
     """`canonicalize()`'s result for a plain absolute URL, without its per-character work.
 
-    Drops the fragment and adds the directory slash; anything less plain returns None.
+    Drops the fragment, maps the host, adds the directory slash; anything less plain
+    returns None.
     """
     url = href.split("#", 1)[0]
     if "/." in url or not _CANONICAL_LOOKING.fullmatch(url):
         return None
+    scheme, _, rest = url.partition("://")
+    host, _, path = rest.partition("/")
+    if host in host_map:
+        url = f"{scheme}://{host_map[host]}/{path}"
     last = url.rsplit("/", 1)[1]
     return url + "/" if last and "." not in last else url
 
 
-def _full_canonical(href: str, base: str | None) -> str | None:
+def _full_canonical(href: str, base: str | None, host_map: dict[str, str]) -> str | None:
     try:
-        return canonicalize(href, base)
+        return canonicalize(href, base, host_map)
     except ValueError:  # unparseable (e.g. a broken IPv6 literal): not a usable link
         return None
 

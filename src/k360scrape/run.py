@@ -221,8 +221,9 @@ def _finish(
             warnings,
         )
     if code in (ExitCode.ROBOTS_FORBIDDEN, ExitCode.NETWORK_UNREACHABLE) or (
-        code is ExitCode.GATE_REFUSED and not request.force
+        counts["posts"] == 0 and not request.force
     ):
+        # A scrape without a single post never replaces what the folder held before.
         return RunReport(code, counts, _refusal(code), request.out_dir, warnings)
     manifest = _manifest(request, state, crawler, counts, code, started_at, clock)
     write_outputs(state.iter_posts, request.out_dir, manifest=manifest, options=request.export)
@@ -274,7 +275,7 @@ def _manifest(
         "settings": request.settings.model_dump(mode="json"),
         "export": request.export.model_dump(mode="json"),
         "exit_code": int(code),
-        "forced": request.force and code is ExitCode.GATE_REFUSED,
+        "forced": request.force and counts["posts"] == 0,
         "counts": {k: v for k, v in counts.items() if k != "seconds"},
         "warnings": [w.model_dump(mode="json") for w in state.warnings()],
         "fetched": [e.model_dump(mode="json") for e in fetched],
@@ -285,8 +286,7 @@ def _refusal(code: ExitCode) -> str:
     return {
         ExitCode.ROBOTS_FORBIDDEN: "robots.txt forbids every start URL; nothing written",
         ExitCode.NETWORK_UNREACHABLE: "no start URL could be reached; nothing written",
-        ExitCode.GATE_REFUSED: "the crawl found no posts; earlier outputs kept (--force writes)",
-    }[code]
+    }.get(code, "the crawl harvested no posts; earlier outputs kept (--force writes anyway)")
 
 
 def _success(code: ExitCode, counts: dict[str, int | float]) -> str:
