@@ -204,6 +204,6 @@ def test_unreachable_site_is_told_apart_from_robots_refusal(tmp_path):
 
 def test_robots_forbidding_the_start_url_is_counted_as_robots(site, tmp_path):
     site[f"{HOST}/robots.txt"] = "User-agent: k360scrape\nDisallow: /\n"
-    crawler, state, seen, _ = _crawl(site, tmp_path)
+    crawler, _, seen, _ = _crawl(site, tmp_path)
     assert crawler.start_status == StartStatus(robots=1)
     assert seen == [f"{HOST}/robots.txt"]

@@ -9,6 +9,7 @@ the same bytes.
 from __future__ import annotations
 
 import itertools
+import hashlib
 import json
 from pathlib import Path
 
@@ -158,3 +159,33 @@ def test_demo_command_writes_every_entry(tmp_path, capsys):
     assert exc.value.code == 0
     posts = json.loads((tmp_path / "demo" / "posts.json").read_text(encoding="utf-8"))
     assert len(posts) == len(json.loads(EXPECTED.read_text(encoding="utf-8")))
+
+
+def test_pdfs_are_downloaded_with_checksums_and_metadata(site_server, tmp_path):
+    out = tmp_path / "out"
+    request = RunRequest(
+        start_urls=demo_start_urls(site_server.origin),
+        out_dir=out,
+        settings=Settings(delay=0, download_pdfs=True, pdf_text=True),
+    )
+    report = run_crawl(request)
+    assert report.exit_code is ExitCode.OK
+    pdfs = [p for post in json.loads((out / "posts.json").read_text("utf-8")) for p in post["pdfs"]]
+    assert pdfs
+    for pdf in pdfs:
+        stored = out / pdf["path"]
+        assert stored.is_file()
+        assert stored.resolve().is_relative_to(out.resolve())
+        assert hashlib.sha256(stored.read_bytes()).hexdigest() == pdf["sha256"]
+        assert pdf["bytes"] == stored.stat().st_size
+        assert pdf["is_pdf"] is True
+        assert pdf["page_count"] >= 1
+        assert pdf["http_status"] == 200
+        assert (out / pdf["text_path"]).is_file()
+    pdf_requests = [r.path for r in site_server.requests if r.path.lower().endswith(".pdf")]
+    assert len(pdf_requests) == len(set(pdf_requests))  # each file fetched once
+    again = tmp_path / "reparsed"
+    with pytest.raises(SystemExit) as exc:
+        main(["reparse", str(out / "archive.warc.gz"), "--out", str(again), "-q"])
+    assert exc.value.code == 0
+    assert (again / "posts.json").read_bytes() == (out / "posts.json").read_bytes()

@@ -12,7 +12,6 @@ POSIX only (flock); the snapshot root must be on a local file system, where floc
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from pathlib import Path
@@ -34,6 +33,11 @@ class RootLock:
 
     def acquire(self) -> None:
         """Take the lock or raise `LockedError` naming the holder; never waits."""
+        try:
+            # Imported here so that the rest of the package still imports where fcntl is missing.
+            import fcntl
+        except ImportError:
+            raise OutputError("snapshots need POSIX file locks (fcntl), missing here") from None
         fd = self._open()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
