@@ -3,9 +3,9 @@
 `k360scrape.parse` walks a lexbor tree; the benchmark's BeautifulSoup and parsel versions walk
 their own trees but must apply the very same rules, so that the benchmark compares HTML
 libraries and not two readings of the data contract. The rules that do not touch the tree
-live here: href resolution (the parser's shortcut plus `k360scrape.urls.canonicalize`), the
-body state machine (label, subtitle, paragraphs, File blocks, images, contributors) and the
-`Entry` assembly. Each library module supplies a `TreeOps` for its node type and its own
+live here: href resolution (the parser's own `_Urls`, which is string logic), the pagination
+bookkeeping, and the body state machine (label, subtitle, paragraphs, File blocks, images,
+contributors). Each library module supplies a `TreeOps` for its node type and its own
 traversal (selectors, parents, the block walk); string rules come from `k360scrape.text`.
 """
 
@@ -19,56 +19,18 @@ from urllib.parse import unquote
 
 from k360scrape import selectors as sel
 from k360scrape.models import Contributor, Image, Link, Pdf
-from k360scrape.text import clean, is_contributors_heading, label_of, split_contributor
-from k360scrape.urls import canonicalize
+from k360scrape.parse import _Urls as _ParserUrls
+from k360scrape.text import CONTRIBUTOR_HEADINGS, LABELS, clean, fold_clean, name_and_affiliation
 
 N = TypeVar("N")
 
 # --- hrefs -----------------------------------------------------------------------------
 
-# The parser's shortcut for hrefs that are already canonical (see `k360scrape.parse`).
-_CANONICAL_LOOKING = re.compile(
-    r"https?://[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?/[A-Za-z0-9._~!$&'()*+,;=:@/-]*"
-)
-_IGNORED_SCHEMES = ("javascript:", "data:", "about:", "blob:")
+# How an href becomes a canonical URL (memoised, `<base>`, www/bare twins, the shortcut for
+# already-canonical hrefs) is string logic, not tree traversal: the parser's own resolver
+# is used as is, so that every implementation resolves exactly alike.
+Urls = _ParserUrls
 _KEPT_SCHEMES = ("mailto:", "tel:")
-
-
-def canonical(href: str, base: str | None) -> str | None:
-    """An href as the parser keeps it: canonical, `mailto:`/`tel:` as is, or None."""
-    href = href.strip()
-    lowered = href[:12].lower()
-    if not href or href.startswith("#") or lowered.startswith(_IGNORED_SCHEMES):
-        return None
-    if lowered.startswith(_KEPT_SCHEMES):
-        return href
-    if _CANONICAL_LOOKING.fullmatch(href) and _fixed_point_path(href):
-        return href
-    try:
-        return canonicalize(href, base)
-    except ValueError:
-        return None
-
-
-def _fixed_point_path(url: str) -> bool:
-    last = url.rsplit("/", 1)[1]
-    return "/." not in url and (not last or "." in last)
-
-
-class Urls:
-    """Resolves hrefs against the page (or its `<base href>`), memoised per page."""
-
-    def __init__(self, url: str, base_href: str | None) -> None:
-        self.page = canonical(url, None) or url
-        self.base = (canonical(base_href, self.page) if base_href else None) or self.page
-        self._memo: dict[str, str | None] = {}
-
-    def resolve(self, href: str | None) -> str | None:
-        if href is None:
-            return None
-        if href not in self._memo:
-            self._memo[href] = canonical(href, self.base)
-        return self._memo[href]
 
 
 def is_pdf(url: str) -> bool:
@@ -98,6 +60,47 @@ def after_by(text: str) -> str | None:
         return None
     name = _AFTER_NAME.split(text[match.end() :], maxsplit=1)[0]
     return clean(name) or None
+
+
+# --- pagination ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Pagination(Generic[N]):
+    """Every page link of the pagination block, the next page and the current page's link."""
+
+    urls: list[str] = field(default_factory=list)
+    next_url: str | None = None
+    active: N | None = None
+
+    def add(self, node: N, url: str | None, item_classes: list[str], current: bool) -> None:
+        if url is None:
+            return
+        self.urls.append(url)
+        if self.next_url is None and sel.NEXT_ITEM_CLASS in item_classes:
+            self.next_url = url
+        if self.active is None and (current or sel.ACTIVE_ITEM_CLASS in item_classes):
+            self.active = node
+
+
+def next_rank(tag: str, rel: str | None, classes: list[str]) -> int:
+    """The contract's order: `.pagination-next a`, `a.next`, `a[rel~=next]`, `link`."""
+    if tag == "link":
+        return 3
+    rels = (rel or "").split()
+    if "next" in classes and "next" not in rels:
+        return 1
+    return 2 if "next" in rels else 0
+
+
+def page_from_url(url: str) -> int | None:
+    match = PAGE_IN_URL.search(url)
+    return max(1, int(match.group(1) or match.group(2))) if match else None
+
+
+def page_from_text(text: str | None) -> int:
+    digits = DIGITS.search(text) if text is not None else None
+    return max(1, int(digits.group())) if digits else 1
 
 
 # --- blocks and the body state machine -------------------------------------------------
@@ -152,7 +155,8 @@ class TreeOps(Protocol[N]):
     def has_attr(self, node: N, name: str) -> bool: ...
     def text(self, node: N) -> str: ...
     def select(self, node: N, css: str) -> list[N]: ...
-    def lead_text(self, node: N) -> str | None: ...
+    def lead_text(self, node: N) -> str | None:
+        """The cleaned text of a `<strong>`/`<b>` that opens the paragraph, if it does."""
 
 
 class Body(Generic[N]):
@@ -173,6 +177,8 @@ class Body(Generic[N]):
         self._seen_body = False
 
     def read(self, blocks: list[Block[N]]) -> None:
+        if not blocks:
+            return
         handlers: dict[int, Callable[[Block[N]], object]] = {
             TEXT: self._text,
             HEADING: self._heading,
@@ -191,7 +197,8 @@ class Body(Generic[N]):
         return clean("".join(self.ops.text(node) for node in block.nodes))
 
     def _heading(self, block: Block[N]) -> None:
-        self._anchors(block)
+        if block.anchors:
+            self._anchors(block)
         text = self._block_text(block)
         if not text or self._section_heading(text):
             return
@@ -202,18 +209,19 @@ class Body(Generic[N]):
             self._paragraph(text)
 
     def _section_heading(self, text: str) -> bool:
-        label = label_of(text)
+        key = fold_clean(text)
+        label = LABELS.get(key)
         if label is not None:
             self.label = self.label or label
             self._in_contributors = False
             return True
-        if is_contributors_heading(text):
+        if key in CONTRIBUTOR_HEADINGS:
             self._in_contributors = True
             return True
         return False
 
     def _text(self, block: Block[N]) -> None:
-        more = self._anchors(block)
+        more = self._anchors(block) if block.anchors else ""
         text = self._block_text(block)
         if more and text.endswith(more):
             text = text[: -len(more)].rstrip()
@@ -221,7 +229,7 @@ class Body(Generic[N]):
             return
         if self._in_contributors:
             lead = self.ops.lead_text(block.nodes[0]) if len(block.nodes) == 1 else None
-            name, affiliation = split_contributor(text, lead)
+            name, affiliation = name_and_affiliation(text, lead)
             self.contributors.append(Contributor(name=name, affiliation=affiliation, bio=text))
         else:
             self._paragraph(text)

@@ -1,10 +1,10 @@
 """Reference extraction with BeautifulSoup (html.parser or lxml): the rules of k360scrape.parse.
 
 Same fields, same fallback chains (the selectors come from `k360scrape.selectors`), same body
-rules (`bench._common.Body`), same string helpers (`k360scrape.text`, `k360scrape.urls`); only
-the tree is BeautifulSoup's, queried with `select`/`select_one` (soupsieve) and walked with
-`.parent` and `.children`. Where lexbor and BeautifulSoup disagree on what a node's text is,
-this follows lexbor: script and style text counts, comments and template contents do not.
+rules (`bench._common.Body`), same string helpers (`k360scrape.text`) and href resolution;
+only the tree is BeautifulSoup's, queried with `select`/`select_one` (soupsieve) and walked
+with `.parent` and `.children`. Where lexbor and BeautifulSoup differ on what a node's text
+is, this follows lexbor: script and style text counts, comments and template contents don't.
 """
 
 from __future__ import annotations
@@ -12,26 +12,28 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from bs4 import BeautifulSoup, CData, NavigableString, Script, Stylesheet, Tag
+from bs4 import BeautifulSoup, CData, Comment, NavigableString, Script, Stylesheet, Tag
 
 from bench._common import (
     ASCII_WHITESPACE,
     BLOCK_TAGS,
     BODY_CLASSES,
     CONTAINER,
-    DIGITS,
     FIGURE,
     IMAGE,
     INLINE,
     MIXED,
-    PAGE_IN_URL,
     SKIP,
     TEXT,
     Block,
     Body,
+    Pagination,
     Urls,
     after_by,
     kind_by_tag,
+    next_rank,
+    page_from_text,
+    page_from_url,
     without_by,
 )
 from k360scrape import selectors as sel
@@ -40,6 +42,7 @@ from k360scrape.text import clean, date_from_iso, date_from_text
 
 Node = Any  # a Tag or a NavigableString
 _TEXT_TYPES = (NavigableString, CData, Script, Stylesheet)
+_PLAIN_TEXT = (NavigableString, CData)
 
 
 def parse_with_html_parser(html: str, url: str) -> ArchivePage:
@@ -52,19 +55,19 @@ def parse_with_lxml(html: str, url: str) -> ArchivePage:
 
 def parse_archive_page(html: str, url: str, features: str) -> ArchivePage:
     soup = BeautifulSoup(html, features)
-    base = soup.select_one(sel.BASE)
-    urls = Urls(url, base.get("href") if base is not None else None)
+    base = soup.head.select_one(sel.BASE) if soup.head is not None else None
+    urls = Urls(url, _attr(base, "href") if base is not None else None)
     scope = _scope(soup)
     for br in scope.find_all("br"):
         br.replace_with(" ")
-    next_url = _next_url(soup, urls)
+    pagination = _pagination(scope, soup, urls)
     return ArchivePage(
         url=urls.page,
         day=_day(soup),
-        page=_page_number(urls.page, soup),
+        page=_page_number(urls.page, pagination, soup),
         entries=tuple(_entry(node, urls) for node in _entry_nodes(scope, soup)),
-        next_url=None if next_url == urls.page else next_url,
-        page_urls=_page_urls(scope, soup, urls),
+        next_url=pagination.next_url,
+        page_urls=tuple(dict.fromkeys(pagination.urls)),
     )
 
 
@@ -75,7 +78,7 @@ def _text(node: Node) -> str:
     """lexbor's `text()`: every text node below, script and style included."""
     if isinstance(node, Tag):
         return node.get_text(types=_TEXT_TYPES)
-    return str(node) if type(node) in (NavigableString, CData) else ""
+    return str(node) if type(node) in _PLAIN_TEXT else ""
 
 
 def _text_or_none(node: Tag | None) -> str | None:
@@ -93,6 +96,7 @@ def _attr(node: Tag, name: str) -> str | None:
 
 
 def _owned(node: Tag, owner: Tag) -> bool:
+    """`node` belongs to `owner` itself, not to an article nested inside it."""
     current = node.parent
     while current is not None:
         if current is owner:
@@ -103,13 +107,13 @@ def _owned(node: Tag, owner: Tag) -> bool:
     return False
 
 
-def _owned_by(owner: Tag, selector: str) -> Iterator[Tag]:
-    return (node for node in owner.select(selector) if _owned(node, owner))
+def _owned_by(entry: Tag, selector: str, within: Tag | None = None) -> Iterator[Tag]:
+    return (node for node in (within or entry).select(selector) if _owned(node, entry))
 
 
-def _first(owner: Tag, chain: Iterable[str]) -> Tag | None:
+def _first(entry: Tag, chain: Iterable[str], within: Tag | None = None) -> Tag | None:
     for selector in chain:
-        for node in _owned_by(owner, selector):
+        for node in _owned_by(entry, selector, within):
             return node
     return None
 
@@ -135,6 +139,7 @@ def _entry_nodes(scope: Tag, soup: BeautifulSoup) -> list[Tag]:
 
 
 def _top_level(nodes: list[Tag]) -> list[Tag]:
+    """Drop entries nested in another entry's body (see `k360scrape.parse._top_level`)."""
     ids = {id(node) for node in nodes}
     return [node for node in nodes if not _in_other_body(node, ids)]
 
@@ -158,49 +163,56 @@ def _day(soup: BeautifulSoup) -> str | None:
     return None
 
 
-def _page_number(url: str, soup: BeautifulSoup) -> int:
-    match = PAGE_IN_URL.search(url)
-    if match:
-        return max(1, int(match.group(1) or match.group(2)))
-    for selector in sel.ACTIVE_PAGE:
-        node = soup.select_one(selector)
-        digits = DIGITS.search(_text(node)) if node is not None else None
-        if digits:
-            return max(1, int(digits.group()))
-    return 1
+def _pagination(scope: Tag, soup: BeautifulSoup, urls: Urls) -> Pagination[Tag]:
+    found: Pagination[Tag] = Pagination()
+    for node in scope.select(sel.PAGINATION_LINKS) or soup.select(sel.PAGINATION_LINKS):
+        item = node.parent
+        item_classes = _classes(item) if isinstance(item, Tag) else []
+        current = node.get("aria-current") == "page"
+        found.add(node, urls.resolve(_attr(node, "href")), item_classes, current)
+    if found.next_url is None:
+        found.next_url = _next_fallback(soup, urls)
+    if found.next_url == urls.page:
+        found.next_url = None
+    return found
 
 
-def _next_url(soup: BeautifulSoup, urls: Urls) -> str | None:
-    for selector in sel.NEXT:
-        for node in soup.select(selector):
-            url = urls.resolve(_attr(node, "href"))
-            if url:
-                return url
-    return None
+def _next_fallback(soup: BeautifulSoup, urls: Urls) -> str | None:
+    ranked = []
+    for position, node in enumerate(soup.select(sel.NEXT_FALLBACK)):
+        url = urls.resolve(_attr(node, "href"))
+        if url is not None:
+            ranked.append((next_rank(node.name, _attr(node, "rel"), _classes(node)), position, url))
+    return min(ranked)[2] if ranked else None
 
 
-def _page_urls(scope: Tag, soup: BeautifulSoup, urls: Urls) -> tuple[str, ...]:
-    nodes = scope.select(sel.PAGINATION_LINKS) or soup.select(sel.PAGINATION_LINKS)
-    found = (urls.resolve(_attr(node, "href")) for node in nodes)
-    return tuple(dict.fromkeys(url for url in found if url))
+def _page_number(url: str, pagination: Pagination[Tag], soup: BeautifulSoup) -> int:
+    number = page_from_url(url)
+    if number is not None:
+        return number
+    active = pagination.active
+    if active is None and pagination.urls:
+        active = soup.select_one(sel.ACTIVE_PAGE)
+    return page_from_text(_text(active) if active is not None else None)
 
 
 # --- one entry -------------------------------------------------------------------------
 
 
 def _entry(node: Tag, urls: Urls) -> Entry:
+    title = _first(node, sel.TITLE)
     meta = _meta(node)
-    content, shortened = _content(node)
+    content = _first(node, sel.CONTENT)
     container = content or node
     blocks = _blocks(container)
     _assign_anchors(container, blocks)
     body: Body[Node] = Body(urls, _OPS)
     body.read(blocks)
     return Entry(
-        url=_entry_url(node, urls),
-        title=_text_or_none(_first(node, sel.TITLE)),
+        url=_entry_url(node, title, urls),
+        title=_text_or_none(title),
         date=_date(node, meta),
-        author=_author(meta),
+        author=_author(node, meta),
         label=body.label,
         subtitle=body.subtitle,
         description="\n\n".join(body.paragraphs),
@@ -208,30 +220,8 @@ def _entry(node: Tag, urls: Urls) -> Entry:
         contributors=tuple(body.contributors),
         images=tuple(body.images.values()),
         links=tuple(body.links.values()),
-        is_excerpt=shortened or body.shortened,
+        is_excerpt=_first(node, (sel.SHORTENED,)) is not None or body.shortened,
     )
-
-
-def _entry_url(entry: Tag, urls: Urls) -> str | None:
-    for selector in sel.ENTRY_URL:
-        for node in _owned_by(entry, selector):
-            url = urls.resolve(_attr(node, "href"))
-            if url:
-                return url
-    return None
-
-
-def _content(entry: Tag) -> tuple[Tag | None, bool]:
-    containers: dict[str, Tag] = {}
-    shortened = False
-    for node in _owned_by(entry, sel.ENTRY_PARTS):
-        classes = _classes(node)
-        shortened = shortened or not sel.MORE_LINK_CLASSES.isdisjoint(classes)
-        shortened = shortened or not sel.EXCERPT_CLASSES.isdisjoint(classes)
-        for name in classes:
-            containers.setdefault(name, node)
-    content = next((containers[c] for c in sel.CONTENT_CLASSES if c in containers), None)
-    return content, shortened
 
 
 def _meta(entry: Tag) -> Tag | None:
@@ -251,16 +241,36 @@ def _in_footer(node: Tag, entry: Tag) -> bool:
     return False
 
 
+def _entry_url(entry: Tag, title: Tag | None, urls: Urls) -> str | None:
+    url = _href_in(title, urls) or _href_in(_first(entry, (sel.PERMALINK,)), urls)
+    if url:
+        return url
+    for selector in sel.ENTRY_URL_FALLBACK:
+        for node in _owned_by(entry, selector):
+            url = urls.resolve(_attr(node, "href"))
+            if url:
+                return url
+    return None
+
+
+def _href_in(holder: Tag | None, urls: Urls) -> str | None:
+    """The link in a title or permalink paragraph: a child `a` first, then any below."""
+    if holder is None:
+        return None
+    for child in holder.find_all("a", recursive=False):
+        href = _attr(child, "href")
+        if href:
+            return urls.resolve(href)
+    node = holder.select_one("a[href]")
+    return urls.resolve(_attr(node, "href")) if node is not None else None
+
+
 def _date(entry: Tag, meta: Tag | None) -> str | None:
     if meta is not None:
-        found = _date_of(meta.select(sel.TIME_IN_META)) or date_from_text(_meta_text(meta))
+        found = _date_of(_owned_by(entry, sel.TIME, meta)) or date_from_text(_meta_text(meta))
         if found:
             return found
-    for selector in sel.ENTRY_TIME:
-        found = _date_of(_owned_by(entry, selector))
-        if found:
-            return found
-    return None
+    return _date_of(_owned_by(entry, sel.ENTRY_TIME))
 
 
 def _date_of(nodes: Iterable[Tag]) -> str | None:
@@ -271,15 +281,14 @@ def _date_of(nodes: Iterable[Tag]) -> str | None:
     return None
 
 
-def _author(meta: Tag | None) -> str | None:
-    if meta is None:
-        return None
+def _author(entry: Tag, meta: Tag | None) -> str | None:
     for selector in sel.AUTHOR:
-        node = meta.select_one(selector)
-        name = without_by(clean(_text(node))) if node is not None else ""
-        if name:
-            return name
-    return after_by(_meta_text(meta))
+        node = next(_owned_by(entry, selector, meta), None)
+        if node is not None:
+            name = without_by(clean(_text(node)))
+            if name:
+                return name
+    return after_by(_meta_text(meta)) if meta is not None else None
 
 
 def _meta_text(meta: Tag) -> str:
@@ -297,7 +306,7 @@ def _meta_text(meta: Tag) -> str:
 def _blocks(container: Tag) -> list[Block[Node]]:
     blocks: list[Block[Node]] = []
     run: list[Node] = []
-    stack: list[Iterator[Node]] = [iter(container.children)]
+    stack: list[Iterator[Node]] = [_children(container)]
     while stack:
         node = next(stack[-1], None)
         if node is None:
@@ -310,10 +319,18 @@ def _blocks(container: Tag) -> list[Block[Node]]:
             continue
         run = _flush(run, blocks)
         if kind == CONTAINER:
-            stack.append(iter(node.children))
+            stack.append(_children(node))
         elif kind != SKIP:
             blocks.append(Block(kind, [node]))
     return blocks
+
+
+def _children(node: Tag) -> Iterator[Node]:
+    """Like the parser: text children only where the node holds loose text at all."""
+    loose = "".join(c for c in node.children if type(c) in _PLAIN_TEXT).strip()
+    if loose:
+        return iter(node.children)
+    return (c for c in node.children if isinstance(c, Tag | Comment))
 
 
 def _flush(run: list[Node], blocks: list[Block[Node]]) -> list[Node]:
@@ -324,13 +341,14 @@ def _flush(run: list[Node], blocks: list[Block[Node]]) -> list[Node]:
 
 def _kind(node: Node) -> int:
     if not isinstance(node, Tag):
-        is_text = type(node) in (NavigableString, CData)
+        is_text = type(node) in _PLAIN_TEXT
         return INLINE if is_text and node.strip(ASCII_WHITESPACE) else SKIP
     kind = kind_by_tag(node.name, _classes(node))
     if kind == FIGURE:
-        if node.select_one(sel.NESTED_FIGURES) is not None:
-            return CONTAINER
-        return IMAGE if node.select_one(sel.IMAGE) is not None else CONTAINER
+        parts = node.select(sel.FIGURE_PARTS)
+        has_image = any(part.name == "img" for part in parts)
+        nested = any(part.name != "img" for part in parts)
+        return IMAGE if has_image and not nested else CONTAINER
     if kind == MIXED:
         holds = any(isinstance(c, Tag) and c.name in BLOCK_TAGS for c in node.children)
         return CONTAINER if holds else TEXT
@@ -338,6 +356,8 @@ def _kind(node: Node) -> int:
 
 
 def _assign_anchors(container: Tag, blocks: list[Block[Node]]) -> None:
+    if not blocks:
+        return
     owner = {id(node): block for block in blocks for node in block.nodes}
     for anchor in container.select(sel.ANCHORS):
         current: Tag | None = anchor
@@ -352,7 +372,10 @@ def _assign_anchors(container: Tag, blocks: list[Block[Node]]) -> None:
 class _Ops:
     """`bench._common.TreeOps` for BeautifulSoup nodes."""
 
-    tag = staticmethod(lambda node: node.name)
+    @staticmethod
+    def tag(node: Tag) -> str:
+        return str(node.name)
+
     classes = staticmethod(_classes)
     attr = staticmethod(_attr)
     text = staticmethod(_text)
@@ -363,7 +386,7 @@ class _Ops:
 
     @staticmethod
     def select(node: Tag, css: str) -> list[Tag]:
-        return node.select(css)
+        return list(node.select(css))
 
     @staticmethod
     def lead_text(node: Node) -> str | None:
@@ -371,8 +394,8 @@ class _Ops:
             return None
         for child in node.children:
             if isinstance(child, Tag):
-                return _text(child) if child.name in ("strong", "b") else None
-            if clean(_text(child)):
+                return clean(_text(child)) if child.name in ("strong", "b") else None
+            if _text(child).strip():
                 return None
         return None
 

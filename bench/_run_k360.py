@@ -27,7 +27,7 @@ def run(argv: list[str]) -> dict[str, float | int]:
         code = exc.code if isinstance(exc.code, int) else 1
     seconds = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    return {"exit_code": code, "seconds": seconds, "peak_rss_mib": peak_kib / 1024}
+    return {"exit_code": code, "seconds": seconds, "peak_rss_mb": peak_kib * 1024 / 1e6}
 
 
 if __name__ == "__main__":

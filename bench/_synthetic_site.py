@@ -241,7 +241,8 @@ class Budget:
 @dataclass
 class Stats:
     requests: int = 0
-    bytes: int = 0
+    bytes: int = 0  # response bodies
+    wire_bytes: int = 0  # status lines, headers and bodies
     statuses: Counter[int] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)
     connections: int = 0
@@ -257,6 +258,7 @@ class Stats:
             "last_sent": self.last_sent or None,
             "min_gap": min(gaps) if gaps else None,
             "bytes": self.bytes,
+            "wire_bytes": self.wire_bytes,
             "statuses": dict(self.statuses),
             "kinds": dict(self.kinds),
             "connections": self.connections,
@@ -307,6 +309,7 @@ class _Http(asyncio.Protocol):
             headers[name.strip().lower()] = value.strip()
         response, close = self.server.respond(method, target, version, headers)
         self.transport.write(response)
+        self.server.stats.wire_bytes += len(response)
         self.server.stats.last_sent = time.monotonic()
         if close:
             self.transport.close()

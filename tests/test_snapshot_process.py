@@ -62,23 +62,23 @@ def records(folder: Path) -> list[dict[str, Any]]:
     return [{k: v for k, v in post.items() if k not in PROVENANCE} for post in posts]
 
 
-def reference_snapshot(server: FixtureServer, root: Path) -> Path:
-    """An uninterrupted snapshot of the same site, in process."""
+def reference_snapshot(server: FixtureServer, root: Path) -> tuple[Path, int]:
+    """An uninterrupted snapshot of the same site, in process; and its page requests."""
     request = SnapshotRequest(
         root=root,
         start_urls=demo_start_urls(server.origin),
         settings=Settings(delay=0.0, download_pdfs=True),
     )
     assert run_snapshot(request, clock=FakeClock()).exit_code is ExitCode.OK
+    pages = [p for p in page_requests(server) if not p.startswith("/wp-content/")]
     server.clear_log()
-    return root / "latest"
+    return root / "latest", len(pages)
 
 
-@pytest.mark.parametrize("kill_at", [4, 14], ids=["during-pages", "during-pdfs"])
-def test_sigkill_mid_crawl_then_resume_gives_the_uninterrupted_result(
-    site_server, tmp_path, kill_at
-):
-    reference = reference_snapshot(site_server, tmp_path / "reference")
+@pytest.mark.parametrize("phase", ["pages", "pdfs"])
+def test_sigkill_mid_crawl_then_resume_gives_the_uninterrupted_result(site_server, tmp_path, phase):
+    reference, pages = reference_snapshot(site_server, tmp_path / "reference")
+    kill_at = 4 if phase == "pages" else pages + 3  # PDFs are fetched after every page
     root = tmp_path / "root"
     with subprocess.Popen(
         command(site_server, root, "--download-pdfs"),
@@ -91,6 +91,7 @@ def test_sigkill_mid_crawl_then_resume_gives_the_uninterrupted_result(
     time.sleep(0.2)  # let the server log the request that was in flight
     before = page_requests(site_server)
     assert len(before) >= kill_at
+    assert any(p.startswith("/wp-content/") for p in before) is (phase == "pdfs")
     site_server.clear_log()
     assert not (root / "latest").exists()  # an unfinished snapshot is never promoted
 

@@ -591,6 +591,7 @@ _TAG_KINDS: dict[str, int] = {
     **dict.fromkeys(sel.SKIP_TAGS, _SKIP),
 }
 _BLOCK_TAGS = sel.CONTAINER_TAGS | sel.TEXT_TAGS | sel.HEADING_TAGS
+_BLOCK_SELECTOR = ", ".join(sorted(_BLOCK_TAGS - {"body", "main"}))
 _LABEL_MAX = 60  # a paragraph longer than this is never a stand-in heading
 
 
@@ -658,6 +659,8 @@ def _kind(node: LexborNode) -> int:
             return by_class
     if kind == _MIXED:
         return _CONTAINER if _holds_blocks(node) else _TEXT
+    if kind == _INLINE:  # `<strong>` around whole blocks, as unclosed tags leave it
+        return _CONTAINER if node.css_first(_BLOCK_SELECTOR) is not None else _INLINE
     return _figure_kind(node) if kind == _FIGURE else kind
 
 

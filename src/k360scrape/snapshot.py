@@ -19,7 +19,7 @@ inspection, pruned like the others) and a new one starts, so a cron job never we
 crash; since snapshots are incremental, starting over costs little more than the archive pages.
 With `--resume` and nothing unfinished, the run is refused (exit 2).
 
-Exit codes (errors.ExitCode): 0 promoted; 1 promoted but some post page or PDF failed; 7 the
+Exit codes (errors.ExitCode): 0 promoted; 1 promoted, but some single post page failed; 7 the
 same for warnings under --strict; 2 usage; 3 robots.txt forbids the start URLs and 6 no start
 URL answered (both: nothing kept); 4 the quality gate refused promotion; 5 interrupted, resume
 with --resume; 8 another process holds the root. `--force` promotes a refused snapshot, says so
