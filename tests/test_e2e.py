@@ -8,8 +8,8 @@ the same bytes.
 
 from __future__ import annotations
 
-import itertools
 import hashlib
+import itertools
 import json
 from pathlib import Path
 
@@ -73,6 +73,17 @@ def test_every_day_page_and_post_is_harvested(crawled):
 def test_every_archive_page_was_fetched(crawled):
     server, out, _, _ = crawled
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    robots = [e for e in manifest["fetched"] if e["kind"] == "robots"]
+    assert robots == [
+        {
+            "url": f"{server.origin}/robots.txt",
+            "status": 200,
+            "kind": "robots",
+            "bytes": robots[0]["bytes"],
+            "error": None,
+            "from_cache": False,
+        }
+    ]
     archives = {e["url"] for e in manifest["fetched"] if e["kind"] == "archive"}
     assert archives == {
         f"{server.origin}/programm/tag/mittwoch/",
@@ -184,6 +195,10 @@ def test_pdfs_are_downloaded_with_checksums_and_metadata(site_server, tmp_path):
         assert (out / pdf["text_path"]).is_file()
     pdf_requests = [r.path for r in site_server.requests if r.path.lower().endswith(".pdf")]
     assert len(pdf_requests) == len(set(pdf_requests))  # each file fetched once
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    logged = [e for e in manifest["fetched"] if e["kind"] == "pdf"]
+    assert len(logged) == len(pdf_requests)
+    assert all(e["status"] == 200 and e["bytes"] > 0 for e in logged)
     again = tmp_path / "reparsed"
     with pytest.raises(SystemExit) as exc:
         main(["reparse", str(out / "archive.warc.gz"), "--out", str(again), "-q"])

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -24,7 +25,7 @@ from k360scrape.crawl import Crawler, FetcherLike, Outcome, Revalidator, exit_co
 from k360scrape.errors import ExitCode, UsageError
 from k360scrape.export import ExportOptions, write_outputs
 from k360scrape.fetch import Fetcher
-from k360scrape.models import Pdf
+from k360scrape.models import FetchLogEntry, FetchResult, Pdf
 from k360scrape.pdfs import download_pdfs
 from k360scrape.settings import Settings
 from k360scrape.state import FAILED, CrawlState, Task
@@ -90,7 +91,7 @@ def run_crawl(
         http = client or _default_client(request.settings)
         try:
             fetcher: FetcherLike = Fetcher(
-                http, request.settings, scope, clock, on_exchange=warc.write
+                http, request.settings, scope, clock, on_exchange=_archiving(warc, state)
             )
             if fetch_middleware is not None:
                 fetcher = fetch_middleware(fetcher)
@@ -172,6 +173,7 @@ def _download_pdfs(
     state: CrawlState, fetcher: FetcherLike, request: RunRequest, stop: threading.Event | None
 ) -> None:
     cache: dict[str, Pdf] = {}
+    before: set[str] = set()
     urls = [post.url for post in state.iter_posts() if post.pdfs]
     for url in urls:
         if stop is not None and stop.is_set():
@@ -188,6 +190,30 @@ def _download_pdfs(
             cache=cache,
         )
         state.replace_post(post.model_copy(update={"pdfs": pdfs}))
+        logged = set(cache) - before
+        state.record_extra([_pdf_log(pdf) for pdf in pdfs if pdf.url in logged])
+        before |= logged
+
+
+def _pdf_log(pdf: Pdf) -> FetchLogEntry:
+    return FetchLogEntry(
+        url=pdf.url, status=pdf.http_status, kind="pdf", bytes=pdf.bytes or 0, error=pdf.error
+    )
+
+
+def _archiving(warc: WarcWriter, state: CrawlState) -> Callable[[FetchResult], None]:
+    """The fetcher's exchange sink: every answer goes to the WARC (raw first); robots.txt
+    answers, which belong to no crawl task, also go to the fetch log for the manifest."""
+
+    def sink(result: FetchResult) -> None:
+        warc.write(result)
+        if urlsplit(result.url).path == "/robots.txt":
+            entry = FetchLogEntry(
+                url=result.url, status=result.status, kind="robots", bytes=len(result.body)
+            )
+            state.record_extra([entry])
+
+    return sink
 
 
 def _finish(

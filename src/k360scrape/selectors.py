@@ -132,7 +132,7 @@ SKIP_TAGS = frozenset(
     {
         "script", "style", "noscript", "template", "iframe", "object", "embed", "video", "audio",
         "canvas", "svg", "math", "form", "input", "button", "select", "textarea", "nav", "article",
-        "head", "title", "meta", "link", "hr", "colgroup",
+        "head", "title", "meta", "link", "hr", "colgroup", "figcaption",
     }
 )  # fmt: skip
 # Entry chrome that may sit inside the walked container (always, or when `entry-content` is
@@ -143,7 +143,7 @@ SKIP_CLASSES = frozenset(
         "entry-meta-after-content", "entry-footer", "entry-permalink", "entry-more",
         "entry-image-link", "entry-image", "screen-reader-text", "entry-comments-link",
         "post-edit-link", "sharedaddy", "jp-relatedposts", "shariff", "yarpp-related",
-        "addtoany_share_save_container",
+        "addtoany_share_save_container", "wp-caption-text", "blocks-gallery-caption",
     }
 )  # fmt: skip
 FILE_BLOCK_CLASS = "wp-block-file"
