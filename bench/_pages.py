@@ -73,17 +73,11 @@ def synthesize(base: Page, variant: int, slugs: Iterable[str]) -> Page:
     return Page(base.url, head + "\n".join(chosen) + tail)
 
 
-def bench_pages(
-    base: list[Page], total: int, slugs_of: Callable[[Page], list[str]]
-) -> list[Page]:
+def bench_pages(base: list[Page], total: int, slugs_of: Callable[[Page], list[str]]) -> list[Page]:
     """The fixture pages followed by synthetic variants, `total` pages in all (at least base)."""
     pages = list(base)
     slugs = [slugs_of(page) for page in base]
-    variant = 1
     while len(pages) < total:
-        for page, page_slugs in zip(base, slugs, strict=True):
-            if len(pages) >= total:
-                break
-            pages.append(synthesize(page, variant, page_slugs))
-        variant += 1
+        index = len(pages) % len(base)  # the variant number is the page's serial: unique
+        pages.append(synthesize(base[index], len(pages), slugs[index]))
     return pages

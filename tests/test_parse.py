@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -145,13 +147,23 @@ def test_single_page_agrees_with_its_archive_listing(post: dict[str, Any]) -> No
 @pytest.mark.parametrize(("day", "pages"), [("Mittwoch", 1), ("Donnerstag", 3), ("Freitag", 2)])
 def test_following_next_url_visits_every_page_once(day: str, pages: int) -> None:
     url: str | None = archive_url(day, 1)
-    seen = []
+    seen: list[str] = []
     while url is not None and len(seen) <= pages:
         page = archive(url)
         assert (page.url, page.day, page.page) == (url, day, len(seen) + 1)
         seen.append(url)
         url = page.next_url
     assert seen == [archive_url(day, number) for number in range(1, pages + 1)]
+
+
+ARCHIVE_PAGES = [
+    ("Mittwoch", 1),
+    ("Donnerstag", 1),
+    ("Donnerstag", 2),
+    ("Donnerstag", 3),
+    ("Freitag", 1),
+    ("Freitag", 2),
+]
 
 
 @pytest.mark.skipif(not POSTS, reason="site.json not written yet")
@@ -168,12 +180,6 @@ def test_every_listing_of_the_site_is_parsed() -> None:
     }
 
 
-ARCHIVE_PAGES = [("Mittwoch", 1), ("Donnerstag", 1), ("Donnerstag", 2), ("Donnerstag", 3)] + [
-    ("Freitag", 1),
-    ("Freitag", 2),
-]
-
-
 # --- the pagination-omission variant ---------------------------------------------------
 
 OMISSION = FIXTURES / "variants" / "pagination-omission.html"
@@ -186,3 +192,76 @@ def test_pagination_with_omissions() -> None:
     assert (page.day, page.page, page.next_url) == ("Beteiligung", 5, f"{root}page/6/")
     numbers = (4, 1, 3, 5, 6, 7, 9)
     assert page.page_urls == tuple(root if n == 1 else f"{root}page/{n}/" for n in numbers)
+
+
+# --- the variant sites (same content, other markup) ------------------------------------
+
+VARIANT_BUILDER = Path(__file__).resolve().parent / "variant_sites" / "build_variants.py"
+
+
+@cache
+def variant_builder() -> Any:
+    spec = importlib.util.spec_from_file_location("k360_build_variants", VARIANT_BUILDER)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module
+
+
+def variant_site(name: str) -> Any:
+    """The in-memory variant site from tests/variant_sites (skipped while it is not there)."""
+    if not VARIANT_BUILDER.exists():
+        pytest.skip("tests/variant_sites/build_variants.py not written yet")
+    return variant_builder().build(name)
+
+
+def crawl_listings(site: Any) -> dict[str, Entry]:
+    """Every entry of every day archive, following next_url, first listing per URL."""
+    found: dict[str, Entry] = {}
+    for day in ("mittwoch", "donnerstag", "freitag"):
+        url: str | None = f"{K360}/programm/tag/{day}/"
+        for _ in range(10):
+            if url is None:
+                break
+            path = url.removeprefix(K360)
+            html = site.query_pages.get(path) if "?" in path else site.files.get(path)
+            assert html is not None, f"{site.name}: no page {path}"
+            page = parse_archive_page(html, url)
+            for entry in page.entries:
+                found.setdefault(entry.url or "", entry)
+            url = page.next_url
+    return found
+
+
+@pytest.mark.skipif(not POSTS, reason="site.json not written yet")
+@pytest.mark.parametrize(
+    "name", ["genesis312-classic", "mai-prevnext-excerpt", "genesis-jsonld-excerpts"]
+)
+def test_variant_sites_give_the_same_records(name: str) -> None:
+    site = variant_site(name)
+    listed = crawl_listings(site)
+    golden = {e["url"]: e for e in json.loads(GOLDEN.read_text(encoding="utf-8"))["entries"]}
+    problems = []
+    for post in POSTS:
+        entry = listed.get(post["url"])
+        if entry is None:
+            problems.append(f"{post['id']}: not listed")
+            continue
+        single_html = site.files.get(post["url"].removeprefix(K360))
+        full = parse_single_page(single_html, post["url"]) if entry.is_excerpt else entry
+        got = {
+            "title": entry.title or full.title,
+            "date": entry.date or full.date,
+            "author": entry.author or full.author,
+            "label": full.label,
+            "pdf_count": len(full.pdfs),
+            "contributor_count": len(full.contributors),
+        }
+        problems += diff({key: post[key] for key in got}, got, post["id"])
+        if post["url"] in golden:
+            fields = ("subtitle", "description", "pdfs", "contributors", "images", "links")
+            want = {key: golden[post["url"]][key] for key in fields}
+            problems += diff(want, full.model_dump(mode="json", include=set(fields)), post["id"])
+    assert not problems, "\n".join(problems)

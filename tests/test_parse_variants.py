@@ -187,6 +187,7 @@ PREVNEXT = [
         date="2022-03-01",
         author="Max Muster",
         description="Der eigentliche Beitrag.\n\nSchluss des Beitrags.",
+        is_excerpt=True,
     ),
     entry(
         url=f"{K360}/auszug/",
@@ -205,6 +206,7 @@ PREVNEXT = [
         description="Erster Absatz ohne Ende\n\nZweiter Absatz mit fettem Text\n\n"
         "Punkt eins\n\nPunkt zwei",
         contributors=(person("Jane Doe", None, "Jane Doe leitet das Projekt."),),
+        is_excerpt=True,
     ),
 ]
 
@@ -591,6 +593,12 @@ def test_next_url_by_markup_never_by_label(pagination: str, next_url: str | None
     assert result.next_url == next_url
 
 
+def test_a_menu_link_with_rel_next_is_no_next_page() -> None:
+    nav = f'<nav class="nav-primary"><a href="{K360}/blog/page/2/" rel="next">Blog</a></nav>'
+    html = f"<html><body>{nav}<main>{article('<p>x</p>')}</main></body></html>"
+    assert parse_archive_page(html, f"{K360}/t/").next_url is None
+
+
 def test_next_url_from_head_link_when_no_pagination_block() -> None:
     html = wrap(article("<p>x</p>"), f'<link rel="next" href="{K360}/t/page/2/">')
     assert parse_archive_page(html, f"{K360}/t/").next_url == f"{K360}/t/page/2/"
@@ -692,3 +700,53 @@ def test_unclosed_article_keeps_both_entries() -> None:
         "eins",
         "zwei",
     ]
+
+
+# --- excerpt mode and file lines -------------------------------------------------------
+
+
+def entries_of(*bodies: str) -> tuple[Entry, ...]:
+    return parse_archive_page(wrap("".join(article(body) for body in bodies)), f"{K360}/t/").entries
+
+
+def test_excerpt_mode_when_every_body_is_one_bare_paragraph() -> None:
+    # What Genesis prints in "Entry excerpts" mode for posts too short to be cut.
+    entries = entries_of("<p>Kurzer Text.</p>", "<p>Noch ein kurzer Text.</p>", "")
+    assert [entry.is_excerpt for entry in entries] == [True, True, True]
+
+
+def test_one_bare_paragraph_alone_says_nothing_about_the_mode() -> None:
+    assert [entry.is_excerpt for entry in entries_of("<p>Kurzer Text.</p>", "")] == [False, False]
+
+
+def test_full_content_with_one_bare_paragraph_is_not_excerpt_mode() -> None:
+    entries = entries_of("<p>Kurzer Text.</p>", "<h2>Dokumentation</h2><p>Voller Text.</p>")
+    assert [entry.is_excerpt for entry in entries] == [False, False]
+
+
+def test_one_cut_excerpt_puts_the_page_in_excerpt_mode() -> None:
+    entries = entries_of("<p>Ein Text mit <a href='/x/'>Link</a>.</p>", "<p>Gekürzt [&hellip;]</p>")
+    assert [entry.is_excerpt for entry in entries] == [True, True]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<p>Dokumentation Drei Tage, viele Gespräche.</p>",
+        "<p>Text. Zu den Mitwirkenden Jane Doe (Uni X) forscht.</p>",
+    ],
+)
+def test_headings_run_into_the_text_mark_an_excerpt(body: str) -> None:
+    (entry,) = entries_of(body)
+    assert entry.is_excerpt is True
+
+
+def test_a_paragraph_of_pdf_links_is_a_file_line_not_body_text() -> None:
+    body = (
+        "<p>Ergebnisse:</p>"
+        '<p><a href="/a.pdf">A.pdf</a><br><a href="/b.pdf">B.pdf</a></p>'
+        '<p>Mehr im <a href="/c.pdf">Bericht</a> (PDF).</p>'
+    )
+    entry = entries_of(body, "<h2>Dokumentation</h2>")[0]
+    assert entry.description == "Ergebnisse:\n\nMehr im Bericht (PDF)."
+    assert [pdf.name for pdf in entry.pdfs] == ["A.pdf", "B.pdf", "Bericht"]

@@ -154,6 +154,10 @@ class Crawler:
             message = f"HTTP {result.status} for {task.kind} page {task.url}"
             outcome.warnings.append(CrawlWarning(url=task.url, kind="fetch", message=message))
             return self._fallback(task, outcome)
+        wrong_type = _not_html(result)
+        if wrong_type:
+            outcome.warnings.append(CrawlWarning(url=task.url, kind="fetch", message=wrong_type))
+            return self._fallback(task, outcome)
         try:
             html = decode_html(result.body, result.header("content-type"))
             if task.kind == "archive":
@@ -314,6 +318,22 @@ class Crawler:
 
     def _canonical(self, url: str) -> str:
         return canonicalize(url, host_map=self._scope.host_map)
+
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+def _not_html(result: FetchResult) -> str | None:
+    """Why a 200 is not an HTML page (a PDF, an image, an SVG …), or None.
+
+    Judged by the declared media type, as a browser does: a text-like type such as SVG or JSON
+    would otherwise parse as an archive page without entries and pass for a success. A
+    missing Content-Type is given the benefit of the doubt (the parser still sniffs binary).
+    """
+    declared = (result.header("content-type") or "").split(";", 1)[0].strip().lower()
+    if not declared or declared in _HTML_TYPES:
+        return None
+    return f"expected HTML from {result.final_url}, got {declared}"
 
 
 def _field_warnings(post: Post, entry: Entry) -> list[CrawlWarning]:

@@ -29,11 +29,16 @@ from __future__ import annotations
 
 import hashlib
 import random
+import ssl
 import threading
-from collections.abc import Callable, Mapping
+import time
+import zlib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
@@ -58,6 +63,14 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # 520–524 are Cloudflare's "origin unreachable" family: transient like 502/504.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 ROBOTS_MAX_REDIRECTS = 5  # RFC 9309 §2.3.1.2
+# Only codings `_BoundedDecoder` can inflate in bounded steps; httpx would also offer br/zstd.
+ACCEPT_ENCODING = "gzip, deflate"
+_ZLIB_WBITS = {
+    "gzip": 16 + zlib.MAX_WBITS,
+    "x-gzip": 16 + zlib.MAX_WBITS,
+    "deflate": zlib.MAX_WBITS,
+}
+_UNBOUNDED_CODINGS = frozenset({"br", "zstd", "compress", "x-compress"})
 
 
 @dataclass(frozen=True)
@@ -335,9 +348,21 @@ class Fetcher:
     # --- the wire
 
     def _send(self, url: str, headers: dict[str, str], cap: int, truncate: bool) -> _Exchange:
+        # With a client from `make_client()` every socket read and write also stops at this
+        # deadline, so a server trickling its status line and headers is cut off as well.
+        with _WireDeadline(self._settings.total_timeout) as wire:
+            try:
+                return self._exchange(url, headers, cap, truncate)
+            except httpx.TimeoutException:
+                if wire.passed:
+                    raise _DeadlineExceeded from None
+                raise
+
+    def _exchange(self, url: str, headers: dict[str, str], cap: int, truncate: bool) -> _Exchange:
         started = self._clock.monotonic()
         deadline = started + self._settings.total_timeout
-        sent = {**headers, "User-Agent": self._settings.user_agent}
+        sent = {"Accept-Encoding": ACCEPT_ENCODING, **headers}
+        sent["User-Agent"] = self._settings.user_agent
         with self._client.stream(
             "GET", url, headers=sent, timeout=self._timeout, follow_redirects=False
         ) as response:
@@ -358,10 +383,15 @@ class Fetcher:
         url = str(response.request.url)
         if not truncate:
             _check_declared_length(response, cap, url)
+        # An in-memory response (httpx.MockTransport in tests) was read and decoded by httpx.
+        done = response.is_stream_consumed
+        decoder = _BoundedDecoder(response.headers, url, already_decoded=done)
         body = bytearray()
-        # iter_bytes() yields *decoded* bytes, so the cap also stops decompression bombs.
-        for chunk in response.iter_bytes():
-            body += chunk
+        # We inflate the raw bytes ourselves, never more than the cap allows per step: httpx's
+        # iter_bytes() inflates each 64 KiB network chunk whole, which for a gzip bomb (or gzip
+        # in gzip) means gigabytes in memory before the cap could be checked.
+        for raw in iter((response.content,)) if done else response.iter_raw():
+            body += decoder.decode(raw, cap + 1 - len(body))
             if len(body) > cap:
                 if truncate:
                     return bytes(body[:cap])
@@ -393,6 +423,109 @@ class Fetcher:
             self._on_exchange(result)
 
 
+def make_client(settings: Settings) -> httpx.Client:
+    """The httpx client `Fetcher` is made for: its timeouts and pool limits, and sockets that
+    give up when the response deadline (`total_timeout`) passes, in every read and write.
+
+    httpx has no total timeout: each read may take up to the read timeout, so a server sending
+    one byte of its headers every few seconds would hold the crawl forever. httpx offers no
+    public hook for this, hence the wrapped network backend of the transport's pool.
+    """
+    limits = httpx.Limits(max_connections=max(4, settings.concurrency * 2))
+    transport = httpx.HTTPTransport(limits=limits)
+    pool = transport._pool
+    if isinstance(pool, httpcore.ConnectionPool):
+        pool._network_backend = _DeadlineBackend(pool._network_backend)
+    timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
+    return httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
+
+
+_WIRE = threading.local()  # the deadline of the response this thread is fetching
+
+
+class _WireDeadline:
+    """Sets this thread's wire deadline for the duration of one exchange."""
+
+    def __init__(self, seconds: float) -> None:
+        self._deadline = time.monotonic() + seconds  # real time: sockets do not use `Clock`
+        self._previous: float | None = None
+
+    @property
+    def passed(self) -> bool:
+        return time.monotonic() >= self._deadline
+
+    def __enter__(self) -> Self:
+        self._previous = getattr(_WIRE, "deadline", None)
+        _WIRE.deadline = self._deadline
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _WIRE.deadline = self._previous
+
+
+def _time_left(timeout: float | None, error: type[httpcore.TimeoutException]) -> float | None:
+    """`timeout`, shortened to what is left until this thread's wire deadline."""
+    deadline: float | None = getattr(_WIRE, "deadline", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error("the response deadline has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _time_left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _time_left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, left))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        stream = self._inner.connect_tcp(host, port, left, local_address, socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.connect_unix_socket(path, left, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
 def _origin(url: str) -> str:
     """scheme://host[:port] with the default port dropped: the key robots.txt applies to."""
     parts = urlsplit(url)
@@ -408,6 +541,46 @@ def _redirect_target(exchange: _Exchange) -> str | None:
     if exchange.status not in REDIRECT_STATUSES or not location or not location.strip():
         return None
     return urljoin(exchange.url, location.strip())
+
+
+class _BoundedDecoder:
+    """Content-Encoding decoding that never inflates more than it is asked for.
+
+    Identity, gzip and deflate (zlib-wrapped or raw, as httpx accepts) are decoded; unknown
+    tokens are ignored as httpx does. Stacked codings and codings zlib cannot bound (br,
+    zstd) are refused: we never ask for them, and each could hide a decompression bomb.
+    """
+
+    def __init__(self, headers: httpx.Headers, url: str, *, already_decoded: bool) -> None:
+        self._url = url
+        values = headers.get_list("content-encoding", split_commas=True)
+        codings = [v.strip().lower() for v in values]
+        codings = [c for c in codings if c in _ZLIB_WBITS or c in _UNBOUNDED_CODINGS]
+        if len(codings) > 1 or (codings and codings[0] in _UNBOUNDED_CODINGS):
+            names = ", ".join(codings)
+            raise FetchError(f"{url}: unsupported Content-Encoding {names!r} (not requested)", url)
+        self._coding = codings[0] if codings else None
+        self._wbits = _ZLIB_WBITS[self._coding] if self._coding else 0
+        inflate = self._coding and not already_decoded
+        self._inflater = zlib.decompressobj(self._wbits) if inflate else None
+        self._started = False
+
+    def decode(self, data: bytes, limit: int) -> bytes:
+        """Inflate `data`, returning at most `limit` (≥ 1) bytes; more means over the cap."""
+        if self._inflater is None:
+            return data
+        try:
+            out = self._inflater.decompress(data, max(1, limit))
+        except zlib.error as error:
+            if self._coding == "deflate" and not self._started and self._wbits > 0:
+                # Some servers send raw deflate without the zlib header.
+                self._wbits = -zlib.MAX_WBITS
+                self._inflater = zlib.decompressobj(self._wbits)
+                return self.decode(data, limit)
+            message = f"{self._url}: corrupt {self._coding} body ({error})"
+            raise FetchError(message, self._url) from None
+        self._started = True
+        return out
 
 
 def _check_declared_length(response: httpx.Response, cap: int, url: str) -> None:

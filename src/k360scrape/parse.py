@@ -1,12 +1,12 @@
 """Pure HTML parsing: a day-archive page or a single post page in, `ArchivePage`/`Entry` out.
 
 The document is parsed once with lexbor. Page-level facts (day heading, pagination) take a
-few queries; each entry takes one query for its landmarks (title, meta line, body, author,
-dates) and one for the links and images in its body, and its body is walked once, block by
-block (`_blocks`), deciding for every block whether it is the label, the subtitle, a File
-block, an image, a contributor's bio or a body paragraph. Selectors live in `selectors.py`,
-the string rules (whitespace, dates, names) in `text.py`. selectolax nodes never leave this
-module.
+few queries. Each entry's landmarks (title, meta line, body, date, author) are one lookup
+per field along the fallback chains of `selectors.py`; its body is walked once, block by
+block (`_blocks`), with one more query for the body's links and images, deciding for every
+block whether it is the label, the subtitle, a File block, an image, a contributor's bio or
+a body paragraph. The string rules (whitespace, dates, names) live in `text.py`. selectolax
+nodes never leave this module.
 
 Only `ParseError` leaves the public functions: for input that is not HTML at all (empty,
 binary) and, as a last line of defence, for any internal failure on hostile markup.
@@ -71,7 +71,7 @@ def _safely(build: Callable[[LexborHTMLParser, _Urls], _T], html: str, url: str)
 def _parse(html: str) -> LexborHTMLParser:
     if not isinstance(html, str):
         raise ParseError(f"expected the page as text, got {type(html).__name__}")
-    if not html.strip():
+    if not html or html.isspace():  # isspace() stops at the first character; strip() copies
         raise ParseError("empty document")
     if _looks_binary(html[:_BINARY_SAMPLE]):
         raise ParseError("binary content, not HTML")
@@ -86,18 +86,25 @@ def _parse(html: str) -> LexborHTMLParser:
 def _looks_binary(sample: str) -> bool:
     if sample.lstrip().startswith("%PDF-"):
         return True
+    if _NOT_TEXT.search(sample) is None:  # the common case, one scan
+        return False
     return len(_NOT_TEXT.findall(sample)) > len(sample) * _BINARY_RATIO
 
 
 # --- URLs ------------------------------------------------------------------------------
 
-# A plain absolute URL: http(s), lower-case host without port, a path without
-# percent-escapes, whitespace or query. Most hrefs on a WordPress page look like this, and
-# skipping the full normalisation for them keeps the parser within its time budget
-# (tests/test_parse_properties.py checks that both give the same result).
+# A plain absolute URL: http(s), lower-case host without port, path and query already in
+# canonical percent-encoding (upper-case escapes of non-unreserved characters only). Most
+# hrefs on a WordPress page look like this, and skipping the full normalisation for them
+# keeps the parser within its time budget (tests/test_parse_properties.py checks that both
+# give the same result).
 _CANONICAL_LOOKING = re.compile(
-    r"https?://[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?/[A-Za-z0-9._~!$&'()*+,;=:@/-]*"
+    r"https?://[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?"
+    r"(/(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-F]{2})*)"
+    r"(?:\?((?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-F]{2})+))?"
 )
+# An escape of an unreserved character, which canonicalize() decodes.
+_UNRESERVED_ESCAPE = re.compile(r"%(?:3[0-9]|4[1-9A-F]|5[0-9AF]|6[1-9A-F]|7[0-9AE]|2[DE])")
 _IGNORED_SCHEMES = ("javascript:", "data:", "about:", "blob:")
 _WWW = "www."
 _KEPT_SCHEMES = ("mailto:", "tel:")
@@ -158,14 +165,16 @@ def _simple_canonical(href: str, host_map: dict[str, str]) -> str | None:
     returns None.
     """
     url = href.split("#", 1)[0]
-    if "/." in url or not _CANONICAL_LOOKING.fullmatch(url):
+    match = _CANONICAL_LOOKING.fullmatch(url)
+    if match is None or "/." in url or ("%" in url and _UNRESERVED_ESCAPE.search(url)):
         return None
+    path, query = match.group(1), match.group(2)
     scheme, _, rest = url.partition("://")
-    host, _, path = rest.partition("/")
-    if host in host_map:
-        url = f"{scheme}://{host_map[host]}/{path}"
-    last = url.rsplit("/", 1)[1]
-    return url + "/" if last and "." not in last else url
+    host = rest.partition("/")[0]
+    last = path.rsplit("/", 1)[1]
+    if last and "." not in last:
+        path += "/"
+    return f"{scheme}://{host_map.get(host, host)}{path}" + (f"?{query}" if query else "")
 
 
 def _full_canonical(href: str, base: str | None, host_map: dict[str, str]) -> str | None:
@@ -208,25 +217,6 @@ def _owned(node: LexborNode, owner: LexborNode) -> bool:
             return False
         current = current.parent
     return False
-
-
-def _inside(node: LexborNode, ancestor: LexborNode) -> bool:
-    target = ancestor.mem_id
-    current = node.parent
-    while current is not None:
-        if current.mem_id == target:
-            return True
-        current = current.parent
-    return False
-
-
-def _first(owner: LexborNode, chain: Iterable[str]) -> LexborNode | None:
-    """First node owned by `owner` along a selector fallback chain."""
-    for selector in chain:
-        for node in owner.css(selector):
-            if _owned(node, owner):
-                return node
-    return None
 
 
 def _first_in_tree(root: LexborHTMLParser | LexborNode, chain: Iterable[str]) -> LexborNode | None:
@@ -354,7 +344,7 @@ class _Pagination:
         for node in scope.css(sel.PAGINATION_LINKS) or tree.css(sel.PAGINATION_LINKS):
             found.add(node, urls.resolve(node.attributes.get("href")))
         if found.next_url is None:
-            found.next_url = _next_fallback(tree, urls)
+            found.next_url = _next_fallback(scope, tree, urls)
         if found.next_url == urls.page:
             found.next_url = None  # a link to this very page is no next page
         return found
@@ -372,10 +362,16 @@ class _Pagination:
             self.active = node
 
 
-def _next_fallback(tree: LexborHTMLParser, urls: _Urls) -> str | None:
-    """The next page outside a Genesis pagination block: one query, best-ranked match."""
+def _next_fallback(scope: LexborNode, tree: LexborHTMLParser, urls: _Urls) -> str | None:
+    """The next page outside a Genesis pagination block, best-ranked match first.
+
+    Links are looked for in the main content only (a menu may carry rel=next too), the
+    `link[rel=next]` in the head.
+    """
+    head = tree.head
+    nodes = scope.css(sel.NEXT_FALLBACK) + (head.css(sel.NEXT_LINK) if head is not None else [])
     ranked = []
-    for position, node in enumerate(tree.css(sel.NEXT_FALLBACK)):
+    for position, node in enumerate(nodes):
         url = urls.resolve(node.attributes.get("href"))
         if url is not None:
             ranked.append((_next_rank(node), position, url))
@@ -435,6 +431,12 @@ def _entry(node: LexborNode, urls: _Urls, careful: bool = True) -> Entry:
     content = find.first(sel.CONTENT)
     body = _Body(urls)
     body.read(content or node)
+    return _entry_model(find, title, meta, body, urls)
+
+
+def _entry_model(
+    find: _Finder, title: LexborNode | None, meta: LexborNode | None, body: _Body, urls: _Urls
+) -> Entry:
     return Entry(
         url=_entry_url(find, title, urls),
         title=_text(title),
@@ -459,29 +461,33 @@ class _Finder:
         self.careful = careful
 
     def first(self, chain: Iterable[str], within: LexborNode | None = None) -> LexborNode | None:
+        root = within or self.entry
         for selector in chain:
-            for node in self.all(selector, within):
+            if self.careful:
+                node = next(iter(self.all(selector, root)), None)
+            else:  # the common case: one C-level lookup, nothing to filter
+                node = root.css_first(selector)
+                node = node if node is None or node.mem_id != root.mem_id else None
+            if node is not None:
                 return node
         return None
 
-    def all(self, selector: str, within: LexborNode | None = None) -> Iterator[LexborNode]:
+    def all(self, selector: str, within: LexborNode | None = None) -> list[LexborNode]:
         root = within or self.entry
-        if not self.careful:  # the common case: one C-level lookup, nothing to filter
-            node = root.css_first(selector)
-            if node is None:
-                return
-            if node.mem_id != root.mem_id:
-                yield node
-            yield from root.css(selector)[1:]  # only reached when a caller wants more
-            return
-        own = self.entry
-        yield from (node for node in root.css(selector) if _owned(node, own))
+        nodes = root.css(selector)
+        if self.careful:
+            return [node for node in nodes if _owned(node, self.entry)]
+        return [node for node in nodes if node.mem_id != root.mem_id]
 
     def meta(self) -> LexborNode | None:
+        """The first meta line outside the entry footer (whose meta holds the terms)."""
+        found = self.first(sel.META)
+        if found is None or not _in_footer(found, self.entry):
+            return found
         for selector in sel.META:
             for node in self.all(selector):
                 if not _in_footer(node, self.entry):
-                    return node  # the footer's meta holds categories and tags
+                    return node
         return None
 
 
@@ -540,19 +546,18 @@ def _date_of(nodes: Iterable[LexborNode]) -> str | None:
     return None
 
 
+_BY = re.compile(r"(?:^|\s)(?:by|von)\s+", re.IGNORECASE)
+_AFTER_NAME = re.compile(r"\s*[|·•]")
+
+
 def _author(find: _Finder, meta: LexborNode | None) -> str | None:
     """`.entry-author-name`, else `.entry-author` without "by", else the words after by/von."""
     for selector in sel.AUTHOR:
-        for node in find.all(selector, meta):
-            name = _without_by(clean(node.text()))
-            if name:
-                return name
-            break
+        node = find.first((selector,), meta)
+        name = _without_by(clean(node.text())) if node is not None else ""
+        if name:
+            return name
     return _after_by(_meta_text(meta)) if meta is not None else None
-
-
-_BY = re.compile(r"(?:^|\s)(?:by|von)\s+", re.IGNORECASE)
-_AFTER_NAME = re.compile(r"\s*[|·•]")
 
 
 def _without_by(text: str) -> str:
@@ -593,6 +598,15 @@ _TAG_KINDS: dict[str, int] = {
 _BLOCK_TAGS = sel.CONTAINER_TAGS | sel.TEXT_TAGS | sel.HEADING_TAGS
 _BLOCK_SELECTOR = ", ".join(sorted(_BLOCK_TAGS - {"body", "main"}))
 _LABEL_MAX = 60  # a paragraph longer than this is never a stand-in heading
+_EXCERPT_MORE = ("[…]", "[...]")
+# A section heading run into the text ("Dokumentation Drei Tage, …", "… wollen. Zu den
+# Mitwirkenden Keno …"): what `wp_trim_excerpt()` makes of a short post's headings.
+_FLATTENED = re.compile(
+    r"(?:^|[.!?:]\s)(?:"
+    + "|".join(re.escape(h) for h in sorted({*LABELS, *CONTRIBUTOR_HEADINGS}, key=len)[::-1])
+    + r")\s+\w",
+    re.IGNORECASE,
+)
 
 
 @dataclass(slots=True)
@@ -736,8 +750,11 @@ class _Body:
         }
         for block in blocks:
             handlers[block.kind](block)
-        if self.paragraphs and self.paragraphs[-1].endswith(("[…]", "[...]")):
+        if self.paragraphs and self.paragraphs[-1].endswith(_EXCERPT_MORE):
             self.shortened = True  # the excerpt's own "[…]" marks a shortened entry
+        elif len(self.paragraphs) == 1 and self.label is None and not self.contributors:
+            # An uncut excerpt is the whole text as one paragraph, headings flattened into it.
+            self.shortened = self.shortened or _FLATTENED.search(self.paragraphs[0]) is not None
 
     def _heading(self, block: _Block) -> None:
         if block.anchors:
@@ -766,12 +783,12 @@ class _Body:
         return False
 
     def _text(self, block: _Block) -> None:
-        more = self._anchors(block) if block.anchors else ""
+        more, files = self._anchors(block) if block.anchors else ("", [])
         text = block.text()
         if more and text.endswith(more):
             text = text[: -len(more)].rstrip()  # "[Read more...] about X" is not body text
-        if not text:
-            return
+        if not text or (files and _only_names(text, files)):
+            return  # nothing, or a line of PDF links: the classic editor's File block
         if len(text) <= _LABEL_MAX and self._section_heading(text):
             return  # a bold paragraph standing in for a heading
         if self._in_contributors:
@@ -783,28 +800,34 @@ class _Body:
         self.paragraphs.append(text)
         self._seen_body = True
 
-    def _anchors(self, block: _Block) -> str:
-        """Collect the block's images, PDFs and links; return a more-link's text, if any."""
-        more = ""
+    def _anchors(self, block: _Block) -> tuple[str, list[str]]:
+        """Collect the block's images, PDFs and links.
+
+        Returns the texts that are not body text: a more-link's, and the shown PDF names.
+        """
+        more, files = "", []
         for node in block.anchors:
             if node.tag == "img":
                 self._add_image(node, None)
             elif not sel.MORE_LINK_CLASSES.isdisjoint(_classes(node)):
                 self.shortened = True
                 more = clean(node.text())
-            else:
-                self._add_link(node)
-        return more
+            elif (name := self._add_link(node)) is not None:
+                files.append(name)
+        return more, files
 
-    def _add_link(self, node: LexborNode) -> None:
+    def _add_link(self, node: LexborNode) -> str | None:
+        """A body link or an inline PDF; returns the PDF's shown name for the latter."""
         url = self.urls.resolve(node.attributes.get("href"))
         if url is None:
-            return
+            return None
         text = clean(node.text())
         if _is_pdf(url):
             self._add_pdf(text or _file_name(url), url)
-        elif url not in self.links and (text or node.css_first(sel.IMAGE) is None):
+            return text
+        if url not in self.links and (text or node.css_first(sel.IMAGE) is None):
             self.links[url] = Link(text=text, url=url)  # an image's wrapping link is none
+        return None
 
     def _add_pdf(self, name: str, url: str) -> None:
         if url not in self.pdfs:
@@ -831,6 +854,9 @@ class _Body:
         if url is not None:
             self._add_pdf(name or _file_name(url), url)
             self._seen_body = True
+
+
+_SEPARATORS = " |·•,;:–—-/"
 
 
 def _file_block(node: LexborNode, urls: _Urls) -> tuple[str, str | None]:

@@ -24,7 +24,7 @@ from k360scrape.clock import Clock, SystemClock, iso_utc
 from k360scrape.crawl import Crawler, FetcherLike, Outcome, Revalidator, exit_code_for
 from k360scrape.errors import ExitCode, UsageError
 from k360scrape.export import ExportOptions, write_outputs
-from k360scrape.fetch import Fetcher
+from k360scrape.fetch import Fetcher, make_client
 from k360scrape.models import FetchLogEntry, FetchResult, Pdf
 from k360scrape.pdfs import download_pdfs
 from k360scrape.settings import Settings
@@ -75,6 +75,7 @@ def run_crawl(
     """
     clock = clock or SystemClock()
     scope = Scope(request.start_urls, request.settings.allowed_hosts)
+    _check_one_site(request)
     work = _work_folder(request)
     started = time.monotonic()
     started_at = clock.now()
@@ -137,6 +138,21 @@ def replay_crawl(
         state.close()
 
 
+def _check_one_site(request: RunRequest) -> None:
+    """A crawl is of one site: the first start URL's host (www and bare count as one) plus
+    the `--allow-host` hosts. A start URL elsewhere is a usage error, so that a pasted wrong
+    URL never silently widens what the crawl may touch."""
+    site = Scope(request.start_urls[:1], request.settings.allowed_hosts)
+    for url in request.start_urls[1:]:
+        if not site.allows(url):
+            host = urlsplit(url.strip()).hostname
+            first = urlsplit(request.start_urls[0].strip()).hostname
+            raise UsageError(
+                f"start URL {url} is on {host}, not on {first} like the first one; "
+                f"add --allow-host {host} to crawl both"
+            )
+
+
 def _work_folder(request: RunRequest) -> Path:
     if request.resume:
         if not (request.out_dir / outdir.WORK_DIR / STATE_NAME).exists():
@@ -164,9 +180,8 @@ def _warc_info(request: RunRequest) -> dict[str, str]:
 
 
 def _default_client(settings: Settings) -> httpx.Client:
-    timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
-    limits = httpx.Limits(max_connections=max(4, settings.concurrency * 2))
-    return httpx.Client(timeout=timeout, limits=limits, follow_redirects=False)
+    # make_client() also enforces the per-response deadline while headers arrive.
+    return make_client(settings)
 
 
 def _download_pdfs(

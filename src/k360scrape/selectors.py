@@ -49,12 +49,11 @@ DAY: tuple[str, ...] = (
 PAGINATION_LINKS = ".archive-pagination a[href], .pagination a[href]"
 NEXT_ITEM_CLASS = "pagination-next"
 ACTIVE_ITEM_CLASS = "active"
-# Outside a Genesis pagination block, in the contract's order of preference (one query; the
-# parser ranks the matches): `.pagination-next a`, core's `a.next.page-numbers`,
-# `a[rel~=next]`, then the head's `link[rel~=next]`.
-NEXT_FALLBACK = (
-    ".pagination-next a[href], a.next.page-numbers[href], a[rel~=next][href], link[rel~=next][href]"
-)
+# Outside a Genesis pagination block, in the contract's order of preference (the parser
+# ranks the matches): `.pagination-next a`, core's `a.next.page-numbers`, `a[rel~=next]` (all
+# in the main content), then the head's `link[rel~=next]`.
+NEXT_FALLBACK = ".pagination-next a[href], a.next.page-numbers[href], a[rel~=next][href]"
+NEXT_LINK = "link[rel~=next][href]"
 ACTIVE_PAGE = ".page-numbers.current, .pagination [aria-current=page]"
 BASE = "base[href]"
 CANONICAL: tuple[str, ...] = ('link[rel~="canonical"][href]', 'meta[property="og:url"][content]')

@@ -217,7 +217,23 @@ def _start_host(url: str) -> str:
         raise UsageError(f"start URL {url!r} is malformed") from None
     if parts.scheme.lower() not in WEB_SCHEMES or not host:
         raise UsageError(f"start URL {url!r} must be an absolute http:// or https:// URL")
+    if not _valid_host(host):
+        raise UsageError(f"start URL {url!r} has an invalid host name {host!r}")
     return host
+
+
+# Dot-separated labels of letters (IDN included), digits, "-" and "_": anything else in a
+# host (spaces, "%", quotes, "<") cannot be looked up and would fail only at fetch time.
+_LABEL = r"[^\W_](?:[\w-]*[^\W_])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return _HOST_NAME.fullmatch(host) is not None
+    return True
 
 
 def _host_variants(host: str) -> tuple[str, ...]:
