@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 from k360scrape import selectors as sel
 from k360scrape.models import Contributor, Image, Link, Pdf
+from k360scrape.parse import _BLOCK_SELECTOR, _EXCERPT_MORE, _FLATTENED, _only_names
 from k360scrape.parse import _Urls as _ParserUrls
 from k360scrape.text import CONTRIBUTOR_HEADINGS, LABELS, clean, fold_clean, name_and_affiliation
 
@@ -112,6 +113,8 @@ ASCII_WHITESPACE = " \t\n\r\f"  # what lexbor counts as an empty text node
 MIXED_TAGS = frozenset(("li", "dd", "dt", "td", "th"))
 BLOCK_TAGS = sel.CONTAINER_TAGS | sel.TEXT_TAGS | sel.HEADING_TAGS
 BODY_CLASSES = frozenset(sel.CONTENT_CLASSES)
+# An inline element holding any of these is walked as a container (unclosed `<strong>`).
+INLINE_HOLDING = tuple(_BLOCK_SELECTOR.split(", "))
 _LABEL_MAX = 60
 
 
@@ -188,8 +191,11 @@ class Body(Generic[N]):
         }
         for block in blocks:
             handlers[block.kind](block)
-        if self.paragraphs and self.paragraphs[-1].endswith(("[…]", "[...]")):
+        if self.paragraphs and self.paragraphs[-1].endswith(_EXCERPT_MORE):
             self.shortened = True
+        elif len(self.paragraphs) == 1 and self.label is None and not self.contributors:
+            # An uncut excerpt: the whole text as one paragraph, headings flattened into it.
+            self.shortened = self.shortened or _FLATTENED.search(self.paragraphs[0]) is not None
 
     def _block_text(self, block: Block[N]) -> str:
         if len(block.nodes) == 1:
@@ -221,11 +227,13 @@ class Body(Generic[N]):
         return False
 
     def _text(self, block: Block[N]) -> None:
-        more = self._anchors(block) if block.anchors else ""
+        more, files = self._anchors(block) if block.anchors else ("", [])
         text = self._block_text(block)
         if more and text.endswith(more):
             text = text[: -len(more)].rstrip()
-        if not text or (len(text) <= _LABEL_MAX and self._section_heading(text)):
+        if not text or (files and _only_names(text, files)):
+            return  # nothing, or a line of PDF links
+        if len(text) <= _LABEL_MAX and self._section_heading(text):
             return
         if self._in_contributors:
             lead = self.ops.lead_text(block.nodes[0]) if len(block.nodes) == 1 else None
@@ -238,27 +246,30 @@ class Body(Generic[N]):
         self.paragraphs.append(text)
         self._seen_body = True
 
-    def _anchors(self, block: Block[N]) -> str:
-        more = ""
+    def _anchors(self, block: Block[N]) -> tuple[str, list[str]]:
+        """Images, PDFs and links; returns a more-link's text and the shown PDF names."""
+        more, files = "", []
         for node in block.anchors:
             if self.ops.tag(node) == "img":
                 self._add_image(node, None)
             elif not sel.MORE_LINK_CLASSES.isdisjoint(self.ops.classes(node)):
                 self.shortened = True
                 more = clean(self.ops.text(node))
-            else:
-                self._add_link(node)
-        return more
+            elif (name := self._add_link(node)) is not None:
+                files.append(name)
+        return more, files
 
-    def _add_link(self, node: N) -> None:
+    def _add_link(self, node: N) -> str | None:
         url = self.urls.resolve(self.ops.attr(node, "href"))
         if url is None:
-            return
+            return None
         text = clean(self.ops.text(node))
         if is_pdf(url):
             self._add_pdf(text or file_name(url), url)
-        elif text or not self.ops.select(node, sel.IMAGE):
-            self.links.setdefault(url, Link(text=text, url=url))
+            return text
+        if url not in self.links and (text or not self.ops.select(node, sel.IMAGE)):
+            self.links[url] = Link(text=text, url=url)
+        return None
 
     def _add_pdf(self, name: str, url: str) -> None:
         self.pdfs.setdefault(url, Pdf(name=name or url, url=url))

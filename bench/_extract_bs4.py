@@ -22,6 +22,7 @@ from bench._common import (
     FIGURE,
     IMAGE,
     INLINE,
+    INLINE_HOLDING,
     MIXED,
     SKIP,
     TEXT,
@@ -352,6 +353,8 @@ def _kind(node: Node) -> int:
     if kind == MIXED:
         holds = any(isinstance(c, Tag) and c.name in BLOCK_TAGS for c in node.children)
         return CONTAINER if holds else TEXT
+    if kind == INLINE and node.find(INLINE_HOLDING) is not None:
+        return CONTAINER  # e.g. an unclosed <strong> around whole paragraphs
     return kind
 
 

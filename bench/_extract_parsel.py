@@ -29,6 +29,7 @@ from bench._common import (
     FIGURE,
     IMAGE,
     INLINE,
+    INLINE_HOLDING,
     MIXED,
     SKIP,
     TEXT,
@@ -431,6 +432,8 @@ def _kind(node: Node) -> int:
         return IMAGE if has_image and not nested else CONTAINER
     if kind == MIXED:
         return CONTAINER if any(child.tag in BLOCK_TAGS for child in node) else TEXT
+    if kind == INLINE and next(node.iterdescendants(*INLINE_HOLDING), None) is not None:
+        return CONTAINER  # e.g. an unclosed <strong> around whole paragraphs
     return kind
 
 

@@ -48,41 +48,45 @@ def extractors() -> dict[str, Callable[[str, str], ArchivePage]]:
     }
 
 
-def _sample_pages() -> list[tuple[str, str]]:
+FIXTURE_PAGES = 6  # the fixture site's day-archive pages
+SYNTHETIC_PAGES = 6
+
+
+@pytest.fixture(scope="module")
+def sample() -> list[tuple[str, str]]:
+    """The fixture archive pages, then a few of the benchmark's synthetic variants of them."""
     pages_module = _bench("_pages")
     base = pages_module.fixture_archive_pages()
-    assert len(base) == 6, "the fixture site's six day-archive pages"
+    assert len(base) == FIXTURE_PAGES
 
     def slugs_of(page: object) -> list[str]:
         parsed = parse_archive_page(page.html, page.url)  # type: ignore[attr-defined]
         return [e.url.rstrip("/").rsplit("/", 1)[-1] for e in parsed.entries if e.url]
 
-    pages = pages_module.bench_pages(base, len(base) + 6, slugs_of)
+    pages = pages_module.bench_pages(base, FIXTURE_PAGES + SYNTHETIC_PAGES, slugs_of)
     return [(page.url, page.html) for page in pages]
 
 
-SAMPLE = [] if MISSING else _sample_pages()
-
-
-@pytest.mark.parametrize(
-    ("url", "html"), SAMPLE, ids=[f"{i}:{u}" for i, (u, _) in enumerate(SAMPLE)]
-)
+@pytest.mark.parametrize("index", range(FIXTURE_PAGES + SYNTHETIC_PAGES))
 def test_reference_extractions_equal_the_parser(
-    url: str, html: str, extractors: dict[str, Callable[[str, str], ArchivePage]]
+    index: int,
+    sample: list[tuple[str, str]],
+    extractors: dict[str, Callable[[str, str], ArchivePage]],
 ) -> None:
+    url, html = sample[index]
     expected = parse_archive_page(html, url)
     assert expected.entries, "a benchmark page without entries would compare nothing"
     for name, extract in extractors.items():
         got = extract(html, url)
-        assert got.model_dump() == expected.model_dump(), name
+        assert got.model_dump() == expected.model_dump(), f"{name} on {url}"
 
 
-def test_synthetic_pages_have_new_permalinks() -> None:
+def test_synthetic_pages_have_new_permalinks(sample: list[tuple[str, str]]) -> None:
     def permalinks(pages: list[tuple[str, str]]) -> list[str | None]:
         return [entry.url for url, html in pages for entry in parse_archive_page(html, url).entries]
 
-    fixture = set(permalinks(SAMPLE[:6]))
-    synthetic = permalinks(SAMPLE[6:])
+    fixture = set(permalinks(sample[:FIXTURE_PAGES]))
+    synthetic = permalinks(sample[FIXTURE_PAGES:])
     assert len(synthetic) == len(set(synthetic))
     assert fixture.isdisjoint(synthetic)
 

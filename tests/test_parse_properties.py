@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from k360scrape.errors import ParseError
 from k360scrape.models import ArchivePage, Entry
 from k360scrape.parse import _simple_canonical, parse_archive_page, parse_single_page
-from k360scrape.text import clean, date_from_iso, date_from_text, split_contributor
+from k360scrape.text import _clean_slow, clean, date_from_iso, date_from_text, split_contributor
 from k360scrape.urls import canonicalize
 
 _BASE = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -263,6 +263,7 @@ def test_deep_nesting_does_not_recurse() -> None:
 @given(st.text())
 def test_clean_invariants(text: str) -> None:
     once = clean(text)
+    assert once == _clean_slow(text)
     assert clean(once) == once
     assert once == once.strip()
     assert "  " not in once
@@ -270,6 +271,12 @@ def test_clean_invariants(text: str) -> None:
     assert not any(char in once for char in "\u00ad\u200b\u200c\u200d\u2060\ufeff")
     assert unicodedata.is_normalized("NFC", once)
     assert once == " ".join(unicodedata.normalize("NFC", once).split())
+
+
+@PROFILE
+@given(st.text(alphabet=st.sampled_from([*"ab é\u0301\u00a0\u202f\t\n\u00ad\u200b\x00\x1c–"])))
+def test_clean_fast_path_equals_the_plain_rule(text: str) -> None:
+    assert clean(text) == _clean_slow(text)
 
 
 @PROFILE

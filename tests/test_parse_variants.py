@@ -187,7 +187,6 @@ PREVNEXT = [
         date="2022-03-01",
         author="Max Muster",
         description="Der eigentliche Beitrag.\n\nSchluss des Beitrags.",
-        is_excerpt=True,
     ),
     entry(
         url=f"{K360}/auszug/",
@@ -206,7 +205,6 @@ PREVNEXT = [
         description="Erster Absatz ohne Ende\n\nZweiter Absatz mit fettem Text\n\n"
         "Punkt eins\n\nPunkt zwei",
         contributors=(person("Jane Doe", None, "Jane Doe leitet das Projekt."),),
-        is_excerpt=True,
     ),
 ]
 
@@ -702,31 +700,17 @@ def test_unclosed_article_keeps_both_entries() -> None:
     ]
 
 
-# --- excerpt mode and file lines -------------------------------------------------------
+# --- excerpts and file lines -------------------------------------------------------
 
 
 def entries_of(*bodies: str) -> tuple[Entry, ...]:
     return parse_archive_page(wrap("".join(article(body) for body in bodies)), f"{K360}/t/").entries
 
 
-def test_excerpt_mode_when_every_body_is_one_bare_paragraph() -> None:
-    # What Genesis prints in "Entry excerpts" mode for posts too short to be cut.
+def test_bare_one_paragraph_bodies_stay_full_entries() -> None:
+    # Nothing marks an uncut excerpt in markup; one short paragraph is taken as the full text.
     entries = entries_of("<p>Kurzer Text.</p>", "<p>Noch ein kurzer Text.</p>", "")
-    assert [entry.is_excerpt for entry in entries] == [True, True, True]
-
-
-def test_one_bare_paragraph_alone_says_nothing_about_the_mode() -> None:
-    assert [entry.is_excerpt for entry in entries_of("<p>Kurzer Text.</p>", "")] == [False, False]
-
-
-def test_full_content_with_one_bare_paragraph_is_not_excerpt_mode() -> None:
-    entries = entries_of("<p>Kurzer Text.</p>", "<h2>Dokumentation</h2><p>Voller Text.</p>")
-    assert [entry.is_excerpt for entry in entries] == [False, False]
-
-
-def test_one_cut_excerpt_puts_the_page_in_excerpt_mode() -> None:
-    entries = entries_of("<p>Ein Text mit <a href='/x/'>Link</a>.</p>", "<p>Gekürzt [&hellip;]</p>")
-    assert [entry.is_excerpt for entry in entries] == [True, True]
+    assert [entry.is_excerpt for entry in entries] == [False, False, False]
 
 
 @pytest.mark.parametrize(

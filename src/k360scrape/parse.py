@@ -859,6 +859,13 @@ class _Body:
 _SEPARATORS = " |·•,;:–—-/"
 
 
+def _only_names(text: str, names: list[str]) -> bool:
+    """`text` is nothing but these link names (and separators between them)."""
+    for name in names:
+        text = text.replace(name, " ", 1)
+    return not text.strip(_SEPARATORS)
+
+
 def _file_block(node: LexborNode, urls: _Urls) -> tuple[str, str | None]:
     """A File block's shown name and file URL: button href, then `object[data]`, then link."""
     name_link: LexborNode | None = None

@@ -25,7 +25,7 @@ from k360scrape.crawl import Crawler, FetcherLike, Outcome, Revalidator, exit_co
 from k360scrape.errors import ExitCode, UsageError
 from k360scrape.export import ExportOptions, write_outputs
 from k360scrape.fetch import Fetcher, make_client
-from k360scrape.models import FetchLogEntry, FetchResult, Pdf
+from k360scrape.models import CrawlWarning, FetchLogEntry, FetchResult, Pdf
 from k360scrape.pdfs import download_pdfs
 from k360scrape.settings import Settings
 from k360scrape.state import FAILED, CrawlState, Task
@@ -242,7 +242,7 @@ def _finish(
     keep_warc: bool = True,
 ) -> RunReport:
     counts = _counts(state, time.monotonic() - started)
-    warnings = [f"{w.kind}: {w.url}: {w.message}" for w in state.warnings()]
+    warnings = [_warning_line(w) for w in state.warnings()]
     code = exit_code_for(
         crawler.start_status,
         failed=int(counts["errors"]),
@@ -265,6 +265,8 @@ def _finish(
         counts["posts"] == 0 and not request.force
     ):
         # A scrape without a single post never replaces what the folder held before.
+        state.close()
+        outdir.discard_work(request.out_dir)
         return RunReport(code, counts, _refusal(code), request.out_dir, warnings)
     manifest = _manifest(request, state, crawler, counts, code, started_at, clock)
     write_outputs(state.iter_posts, request.out_dir, manifest=manifest, options=request.export)
@@ -274,6 +276,13 @@ def _finish(
     state.close()
     outdir.discard_work(request.out_dir)
     return RunReport(code, counts, _success(code, counts), request.out_dir, warnings)
+
+
+def _warning_line(warning: CrawlWarning) -> str:
+    # Fetch errors already name their URL; say it once.
+    if warning.message.startswith(warning.url):
+        return f"{warning.kind}: {warning.message}"
+    return f"{warning.kind}: {warning.url}: {warning.message}"
 
 
 def _counts(state: CrawlState, seconds: float) -> dict[str, int | float]:

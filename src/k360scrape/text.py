@@ -6,8 +6,10 @@ already decoded; these functions decide what a field's value looks like:
 - `clean()`: NFC, invisible characters removed, every whitespace run one space, trimmed;
 - `date_from_iso()` / `date_from_text()`: `YYYY-MM-DD` from a `datetime` attribute or from
   German ("11.01.2023", "17. März 2023", "1. Dez. 2022") and English date text;
-- `label_of()` / `is_contributors_heading()`: the vocabulary of the content headings;
-- `split_contributor()`: name and affiliation at the start of a contributor's bio.
+- `label_of()` / `is_contributors_heading()`, over `LABELS` and `CONTRIBUTOR_HEADINGS` keyed
+  by `fold()`: the vocabulary of the content headings;
+- `split_contributor()` (`name_and_affiliation()` for text already clean): name and
+  affiliation at the start of a contributor's bio.
 """
 
 from __future__ import annotations
