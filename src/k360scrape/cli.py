@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -334,11 +334,23 @@ def _parse_file(path: Path, url: str, single: bool) -> dict[str, Any]:
     return model.model_dump(mode="json")
 
 
-def _run(request: RunRequest, params: dict[str, Any]) -> NoReturn:
-    reporter = Reporter(quiet=params["quiet"], verbose=params["verbose"])
+R = TypeVar("R")
+
+
+def _supervised(
+    params: dict[str, Any], action: Callable[[Reporter, threading.Event], R]
+) -> tuple[R, Reporter]:
+    """Run `action` with progress on the terminal and resumable stops on SIGINT/SIGTERM."""
     stop = threading.Event()
+    reporter = Reporter(quiet=params["quiet"], verbose=params["verbose"])
     with _stop_on_signals(stop), reporter:
-        report = run_crawl(request, progress=reporter.on_task, stop=stop)
+        return action(reporter, stop), reporter
+
+
+def _run(request: RunRequest, params: dict[str, Any]) -> NoReturn:
+    report, reporter = _supervised(
+        params, lambda reporter, stop: run_crawl(request, progress=reporter.on_task, stop=stop)
+    )
     _summarise(report, reporter)
     sys.exit(int(report.exit_code))
 
@@ -357,10 +369,9 @@ def _summarise(report: RunReport, reporter: Reporter) -> None:
 
 
 def _run_snapshot(request: SnapshotRequest, params: dict[str, Any]) -> NoReturn:
-    reporter = Reporter(quiet=params["quiet"], verbose=params["verbose"])
-    stop = threading.Event()
-    with _stop_on_signals(stop), reporter:
-        report = run_snapshot(request, progress=reporter.on_task, stop=stop)
+    report, reporter = _supervised(
+        params, lambda reporter, stop: run_snapshot(request, progress=reporter.on_task, stop=stop)
+    )
     _summarise_snapshot(report, reporter)
     sys.exit(int(report.exit_code))
 

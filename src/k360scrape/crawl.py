@@ -10,10 +10,9 @@ transaction, so a crash at any moment can be resumed. The fetcher is injected: t
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from k360scrape.encoding import decode_html
 from k360scrape.errors import (
@@ -26,28 +25,10 @@ from k360scrape.errors import (
 )
 from k360scrape.models import ArchivePage, CrawlWarning, Entry, FetchLogEntry, FetchResult, Post
 from k360scrape.parse import parse_archive_page, parse_single_page
+from k360scrape.protocols import FetcherLike, Revalidator
 from k360scrape.records import merge_single, missing_fields, to_post
 from k360scrape.state import DONE, FAILED, SKIPPED, CrawlState, Task
 from k360scrape.urls import Scope, archive_page_number, archive_root, canonicalize, post_id
-
-
-class FetcherLike(Protocol):
-    def fetch(
-        self,
-        url: str,
-        *,
-        kind: str = "page",
-        headers: Mapping[str, str] | None = None,
-        max_bytes: int | None = None,
-    ) -> FetchResult: ...
-
-
-class Revalidator(Protocol):
-    """What an incremental run knows from the previous snapshot."""
-
-    def conditional_headers(self, url: str) -> dict[str, str]: ...
-
-    def previous_post(self, url: str) -> Post | None: ...
 
 
 @dataclass

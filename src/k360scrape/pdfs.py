@@ -19,16 +19,17 @@ import re
 import unicodedata
 import uuid
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from pypdf import PdfReader
 
 from k360scrape.errors import FetchError, HTTPStatusError, StoreError
 from k360scrape.models import FetchResult, Pdf
+from k360scrape.protocols import FetcherLike
 
 _T = TypeVar("_T")
 
@@ -50,17 +51,6 @@ _WINDOWS_RESERVED = frozenset(
     ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
     + [f"{device}{n}" for device in ("COM", "LPT") for n in [*"123456789", "¹", "²", "³"]]
 )
-
-
-class FetcherLike(Protocol):
-    def fetch(
-        self,
-        url: str,
-        *,
-        kind: str = "page",
-        headers: Mapping[str, str] | None = None,
-        max_bytes: int | None = None,
-    ) -> FetchResult: ...
 
 
 @dataclass(frozen=True)

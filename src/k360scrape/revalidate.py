@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from k360scrape.clock import Clock
-from k360scrape.crawl import FetcherLike
 from k360scrape.models import FetchResult, Post
 from k360scrape.pdfs import FILES_DIR
+from k360scrape.protocols import FetcherLike
 
 VALIDATORS = "validators.json"
 _JOURNAL_ONLY = ("url", "status", "bytes")

@@ -21,12 +21,13 @@ import httpx
 
 from k360scrape import __version__, outdir
 from k360scrape.clock import Clock, SystemClock, iso_utc
-from k360scrape.crawl import Crawler, FetcherLike, Outcome, Revalidator, exit_code_for
+from k360scrape.crawl import Crawler, Outcome, exit_code_for
 from k360scrape.errors import ExitCode, UsageError
 from k360scrape.export import ExportOptions, write_outputs
 from k360scrape.fetch import Fetcher, make_client
 from k360scrape.models import CrawlWarning, FetchLogEntry, FetchResult, Pdf
 from k360scrape.pdfs import download_pdfs
+from k360scrape.protocols import FetcherLike, Revalidator
 from k360scrape.settings import Settings
 from k360scrape.state import FAILED, CrawlState, Task
 from k360scrape.urls import Scope

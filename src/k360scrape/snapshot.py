@@ -39,7 +39,6 @@ import httpx
 from k360scrape import outdir
 from k360scrape.changes import diff_posts, render_markdown
 from k360scrape.clock import Clock, SystemClock, iso_utc
-from k360scrape.crawl import FetcherLike
 from k360scrape.errors import ExitCode, UsageError
 from k360scrape.export import ExportOptions
 from k360scrape.export.atomic import StagedFiles
@@ -47,6 +46,7 @@ from k360scrape.export.jsonfile import write_pretty_json
 from k360scrape.gate import DEFAULT_MAX_DROP, Verdict, evaluate, quality_of
 from k360scrape.lock import RootLock
 from k360scrape.models import Post
+from k360scrape.protocols import FetcherLike
 from k360scrape.revalidate import (
     VALIDATORS,
     IncrementalFetcher,
