@@ -293,16 +293,10 @@ def _counts(state: CrawlState, seconds: float) -> dict[str, int | float]:
         counts["pdfs"] += len(post.pdfs)
         counts["contributors"] += len(post.contributors)
         counts["images"] += len(post.images)
-    log = state.fetch_log()
-    counts["archive_pages"] = sum(1 for e in log if e.kind == "archive" and e.status == 200)
-    counts["post_pages"] = sum(1 for e in log if e.kind == "post" and e.status == 200)
-    counts["requests"] = len(log)
-    counts["status_200"] = sum(1 for e in log if e.status == 200)
-    counts["status_304"] = sum(1 for e in log if e.status == 304)
-    counts["bytes"] = sum(e.bytes for e in log)
+    counts.update(state.fetch_counts())
     counts["errors"] = state.count("archive", FAILED) + state.count("post", FAILED)
     counts["archive_errors"] = state.count("archive", FAILED)
-    counts["warnings"] = len(state.warnings())
+    counts["warnings"] = state.warning_count()
     counts["seconds"] = round(seconds, 3)
     return counts
 
@@ -316,7 +310,6 @@ def _manifest(
     started_at: datetime,
     clock: Clock,
 ) -> dict[str, object]:
-    fetched = sorted(state.fetch_log(), key=lambda e: (e.url, e.kind, e.status or 0))
     return {
         "generator": outdir.GENERATOR,
         "version": __version__,
@@ -329,7 +322,7 @@ def _manifest(
         "forced": request.force and counts["posts"] == 0,
         "counts": {k: v for k, v in counts.items() if k != "seconds"},
         "warnings": [w.model_dump(mode="json") for w in state.warnings()],
-        "fetched": [e.model_dump(mode="json") for e in fetched],
+        "fetched": state.fetched_rows(),
     }
 
 

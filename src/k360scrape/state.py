@@ -216,6 +216,33 @@ class CrawlState:
             for u, k, s, b, e, c in rows
         ]
 
+    def fetch_counts(self) -> dict[str, int]:
+        """Requests, statuses and bytes of the fetch log, counted in SQL (flat memory)."""
+        row = self._query_one(
+            "SELECT COUNT(*), "
+            "COALESCE(SUM(kind = 'archive' AND status = 200), 0), "
+            "COALESCE(SUM(kind = 'post' AND status = 200), 0), "
+            "COALESCE(SUM(status = 200), 0), COALESCE(SUM(status = 304), 0), "
+            "COALESCE(SUM(bytes), 0) FROM fetch_log",
+            (),
+        )
+        names = ("requests", "archive_pages", "post_pages", "status_200", "status_304", "bytes")
+        return dict(zip(names, (int(value) for value in row), strict=True))
+
+    def fetched_rows(self) -> list[dict[str, object]]:
+        """The fetch log as plain rows in a stable order (URL, kind, status) for the manifest."""
+        rows = self._query_all(
+            "SELECT url, status, kind, bytes, error, from_cache FROM fetch_log "
+            "ORDER BY url, kind, COALESCE(status, 0), seq",
+            (),
+        )
+        keys = ("url", "status", "kind", "bytes", "error", "from_cache")
+        return [{**dict(zip(keys, row, strict=True)), "from_cache": bool(row[5])} for row in rows]
+
+    def warning_count(self) -> int:
+        row = self._query_one("SELECT COUNT(*) FROM warnings", ())
+        return int(row[0])
+
     def warnings(self) -> list[CrawlWarning]:
         rows = self._query_all("SELECT url, kind, message FROM warnings ORDER BY seq", ())
         return [CrawlWarning(url=u, kind=k, message=m) for u, k, m in rows]
