@@ -10,7 +10,6 @@ targets are met in the benchmarks, never asserted in unit tests.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,14 +21,13 @@ from k360scrape.models import ArchivePage
 from k360scrape.parse import parse_archive_page, parse_single_page
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH_LIBRARIES = ("bs4", "lxml", "parsel")
-MISSING = [name for name in BENCH_LIBRARIES if importlib.util.find_spec(name) is None]
 
-pytestmark = pytest.mark.skipif(
-    bool(MISSING),
-    reason=f"benchmark parsers not installed ({', '.join(MISSING)}): "
-    "pip install -e '.[bench]' to check bench/parse.py's reference extractions",
-)
+for _library in ("bs4", "lxml", "parsel"):
+    pytest.importorskip(
+        _library,
+        reason=f"{_library} (a benchmark parser) is not installed: pip install -e '.[bench]' "
+        "to check bench/parse.py's reference extractions",
+    )
 
 
 def _bench(name: str) -> ModuleType:

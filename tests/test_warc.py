@@ -533,17 +533,58 @@ def test_a_failed_write_leaves_no_half_exchange(
     writer.write(first)
     size = path.stat().st_size
 
-    def disk_full(fd: int) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr("k360scrape.warc.os.fsync", disk_full)
+    # The disk fills up while the exchange is flushed: part of it is already in the file.
+    real = writer._file
+    monkeypatch.setattr(writer, "_file", _FullDisk(real))
     with pytest.raises(StoreError, match="No space left"):
         writer.write(second)
-    monkeypatch.undo()
+    assert real.closed
     assert path.stat().st_size == size  # rolled back to the last whole exchange
     writer.write(second)
     writer.close()
     assert list(iter_exchanges(path)) == [first, second]
+
+
+class _FullDisk(io.RawIOBase):
+    """A WARC file whose flush writes half of what is buffered, then fails like a full disk."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._buffer = b""
+
+    def write(self, data: Any) -> int:
+        self._buffer += bytes(data)
+        return len(data)
+
+    def flush(self) -> None:
+        if self._buffer:
+            self._inner.write(self._buffer[: len(self._buffer) // 2])
+            self._inner.flush()
+            self._buffer = b""
+            raise OSError(28, "No space left on device")
+
+    def tell(self) -> int:
+        return int(self._inner.tell())
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def test_each_exchange_is_flushed_and_the_file_synced_once_on_close(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "a.warc.gz"
+    synced: list[int] = []
+    monkeypatch.setattr("k360scrape.warc.os.fsync", synced.append)
+    writer = WarcWriter(path, software=SOFTWARE)
+    first, second = sample()[:2]
+    writer.write(first)
+    writer.write(second)
+    # Flushed: a process killed now leaves both exchanges readable, without any fsync.
+    assert list(iter_exchanges(path)) == [first, second]
+    assert synced == []
+    writer.close()
+    assert len(synced) == 1
 
 
 # --------------------------------------------------------------------------- threads

@@ -1,9 +1,11 @@
 """Crawl orchestration: start URLs → archive pages → single post pages → `CrawlState`.
 
-Every archive page is fetched (list pages change; skipping them would miss new posts), its
-entries become posts at once when the archive shows them in full, and excerpt entries are
-completed from their single pages. Each response's effects are committed to the state in one
-transaction, so a crash at any moment can be resumed. The fetcher is injected: the network
+Every archive page is fetched (list pages change; skipping them would miss new posts); in an
+incremental snapshot it is asked for conditionally, and a 304 is read as the earlier 200 it
+stands for (`Revalidator.previous_result`). Its entries become posts at once when the archive
+shows them in full, and excerpt entries are completed from their single pages. Each
+response's effects are committed to the state in one transaction, so a crash at any moment can
+be resumed. The fetcher is injected: the network
 `Fetcher` for a crawl, a WARC replay for `reparse` — the same code builds the records either way.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from k360scrape.encoding import decode_html
@@ -73,7 +75,10 @@ class Crawler:
         revalidator: Revalidator | None = None,
         on_progress: Callable[[Task, Outcome], None] | None = None,
         stop: threading.Event | None = None,
+        before_commit: Callable[[], None] | None = None,
     ) -> None:
+        """`before_commit` runs on the crawl's own thread before each response is committed
+        (run.py archives the deferred WARC records there)."""
         self._starts = [canonicalize(url, host_map=scope.host_map) for url in start_urls]
         self._fetcher = fetcher
         self._state = state
@@ -82,35 +87,67 @@ class Crawler:
         self._max_pages = max_pages
         self._revalidator = revalidator
         self._on_progress = on_progress
+        self._before_commit = before_commit
         self.stop = stop or threading.Event()
         self.start_status = StartStatus()
         self._count_lock = threading.Lock()
-        self._pages_done = 0
+        self._pages_started = 0  # tasks submitted in this run: `max_pages` caps these
 
     @property
     def start_urls(self) -> list[str]:
         return list(self._starts)
 
     def run(self) -> None:
-        """Crawl until the frontier is empty, the page limit is hit or `stop` is set."""
+        """Crawl until the frontier is empty, the page limit is hit or `stop` is set.
+
+        The pool is kept full: a task starts as soon as a worker is free, and each response
+        is committed as it arrives (output order comes from the state's sort key, not from
+        arrival). The pool never holds more than `concurrency` tasks; the fetcher's per-host
+        limit and delay decide when each request may actually start.
+        """
         for index, url in enumerate(self._starts):
             self._state.add_task(Task(url, "archive", index, archive_page_number(url)))
+        running: dict[Future[Outcome], Task] = {}
         with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
-            while not self.stop.is_set() and not self._limit_reached():
-                batch = self._state.pending(limit=self._concurrency)
-                if not batch:
-                    break
-                for task, outcome in zip(batch, pool.map(self._process, batch), strict=True):
-                    self._finish(task, outcome)
+            try:
+                self._fill(pool, running, ())
+                while running:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    finished = [(running.pop(future), future) for future in done]
+                    # Start the next fetches before committing these, so the network and
+                    # the commits overlap; the finished tasks are still "pending" in SQLite.
+                    self._fill(pool, running, [task.url for task, _ in finished])
+                    for task, future in finished:
+                        self._finish(task, future.result())
+                    self._fill(pool, running, ())
+            finally:
+                for future in running:
+                    future.cancel()  # an error is propagating: start nothing new
 
     @property
     def interrupted(self) -> bool:
         return self.stop.is_set() and bool(self._state.pending(limit=1))
 
-    def _limit_reached(self) -> bool:
-        return self._max_pages is not None and self._pages_done >= self._max_pages
+    def _fill(
+        self,
+        pool: ThreadPoolExecutor,
+        running: dict[Future[Outcome], Task],
+        finishing: Sequence[str],
+    ) -> None:
+        """Submit pending tasks until `concurrency` are running (none once stopped)."""
+        free = self._concurrency - len(running)
+        if self._max_pages is not None:
+            free = min(free, self._max_pages - self._pages_started)
+        if free <= 0 or self.stop.is_set():
+            return
+        busy = [task.url for task in running.values()] + list(finishing)
+        for task in self._state.pending(limit=free, exclude=busy):
+            running[pool.submit(self._process, task)] = task
+            self._pages_started += 1
 
     def _finish(self, task: Task, outcome: Outcome) -> None:
+        if self._before_commit is not None:
+            self._before_commit()
         self._state.complete(
             task,
             status=outcome.status,
@@ -119,7 +156,6 @@ class Crawler:
             log=outcome.log,
             warnings=outcome.warnings,
         )
-        self._pages_done += 1
         if self._on_progress:
             self._on_progress(task, outcome)
 
@@ -131,6 +167,10 @@ class Crawler:
             return self._fallback(task, outcome)
         if result.status == 304 and task.kind == "post":
             return self._reuse_previous(task, result, outcome)
+        if result.status == 304 and task.kind == "archive" and self._revalidator:
+            # An unchanged list page is read again from the capture it stands for, exactly
+            # as that 200 was: the same entries, next links and provenance.
+            result = self._revalidator.previous_result(task.url) or result
         if result.status != 200:
             message = f"HTTP {result.status} for {task.kind} page {task.url}"
             outcome.warnings.append(CrawlWarning(url=task.url, kind="fetch", message=message))

@@ -1,9 +1,17 @@
 """Incremental fetching for snapshots: conditional requests against the previous snapshot.
 
-Archive pages are always fetched in full (a list page that changed is how new posts show up).
-Single post pages and PDFs that the previous snapshot (`latest` when this one started) fetched
-with an `ETag` or `Last-Modified` are asked for with `If-None-Match` / `If-Modified-Since`:
+Every archive page is requested on every run (a list page that changed is how new posts show
+up), but, like single post pages and PDFs, conditionally: what the previous snapshot (`latest`
+when this one started) fetched with an `ETag` or `Last-Modified` is asked for with
+`If-None-Match` / `If-Modified-Since`. A changed page comes back 200 and is read as usual;
+a 304 costs only the headers:
 
+- an archive page answered 304 is read again from the previous snapshot's copy of its body
+  (`pages/<sha256>.html.gz`, kept for this purpose): the crawler processes
+  `SnapshotRevalidator.previous_result` exactly as the 200 it was, so its entries, links and
+  provenance are those of the capture the content came from (and `k360scrape reparse` of the
+  earlier WARC plus this one's revisit rebuilds the same records). Each snapshot keeps a copy
+  (a hard link when possible) of every archive page it read, so the next one can do the same;
 - a post page answered 304 reuses the previous `Post` (the crawler does that through
   `SnapshotRevalidator.previous_post`);
 - a PDF answered 304 reuses the previous file: `IncrementalFetcher` hands `pdfs.py` the previous
@@ -18,12 +26,15 @@ this snapshot already stored, so a resumed run takes those from disk instead of 
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
 import threading
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +44,10 @@ from k360scrape.pdfs import FILES_DIR
 from k360scrape.protocols import FetcherLike
 
 VALIDATORS = "validators.json"
+PAGES_DIR = "pages"  # archive page bodies by sha256, for the next snapshot's 304s
 _JOURNAL_ONLY = ("url", "status", "bytes")
-REVALIDATED_KINDS = ("post", "pdf")
+REVALIDATED_KINDS = ("archive", "post", "pdf")
+_CAPTURE_ONLY = ("final_url", "fetched_at")  # kept for archive pages only
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,9 @@ class Validator:
     last_modified: str | None = None
     sha256: str | None = None  # of the body; for a 304 the previous body's
     content_type: str | None = None
+    # Archive pages only: the rest of the capture a 304 stands for (see previous_result).
+    final_url: str | None = None
+    fetched_at: str | None = None  # ISO 8601 with microseconds, as the FetchResult had it
 
     def conditional_headers(self) -> dict[str, str]:
         headers = {}
@@ -70,6 +86,7 @@ def validator_for(url: str, kind: str, result: FetchResult, before: Validator | 
             etag=result.header("etag") or before.etag,
             last_modified=result.header("last-modified") or before.last_modified,
         )
+    capture = kind == "archive" and result.status == 200
     return Validator(
         url=url,
         kind=kind,
@@ -79,6 +96,8 @@ def validator_for(url: str, kind: str, result: FetchResult, before: Validator | 
         last_modified=result.header("last-modified"),
         sha256=hashlib.sha256(result.body).hexdigest() if result.status == 200 else None,
         content_type=result.header("content-type"),
+        final_url=result.final_url if capture else None,
+        fetched_at=result.fetched_at.isoformat() if capture else None,
     )
 
 
@@ -97,8 +116,34 @@ class PreviousSnapshot:
     def post_headers(self, url: str) -> dict[str, str]:
         known = self.validators.get(url)
         if known is None or known.kind != "post" or url not in self.posts:
-            return {}  # never for archive pages, nor without a record to fall back on
+            return {}  # never without a record to fall back on
         return known.conditional_headers()
+
+    def archive_headers(self, url: str) -> dict[str, str]:
+        known = self.validators.get(url)
+        if known is None or known.kind != "archive" or not _has_capture(known):
+            return {}
+        if not page_path(self.folder, known.sha256 or "").is_file():
+            return {}  # no body to read again after a 304
+        return known.conditional_headers()
+
+    def archive_result(self, url: str) -> FetchResult | None:
+        """The capture a 304 for this archive page stands for: a 200 with the stored body."""
+        known = self.validators.get(url)
+        if known is None or known.kind != "archive" or not _has_capture(known):
+            return None
+        body = stored_page(self.folder, known.sha256 or "")
+        if body is None:
+            return None
+        return FetchResult(
+            url=url,
+            final_url=known.final_url or url,
+            status=200,
+            headers=_type_header(known),
+            body=body,
+            fetched_at=datetime.fromisoformat(known.fetched_at or ""),
+            sha256=known.sha256 or "",
+        )
 
     def pdf_headers(self, url: str) -> dict[str, str]:
         known = self.validators.get(url)
@@ -130,13 +175,65 @@ def read_validators(folder: Path) -> dict[str, Validator]:
 
 
 def write_validators(validators: Mapping[str, Validator]) -> str:
-    """The text of validators.json: post and PDF URLs only, sorted, stable between runs."""
+    """The text of validators.json: what the next snapshot can revalidate (post and PDF URLs,
+    archive pages whose body this snapshot keeps), sorted, stable between runs."""
     kept = {
-        url: {k: v for k, v in asdict(found).items() if k not in _JOURNAL_ONLY}
+        url: _validator_fields(found)
         for url, found in sorted(validators.items())
-        if found.kind in REVALIDATED_KINDS and found.status in (200, 304)
+        if found.kind in REVALIDATED_KINDS
+        and found.status in (200, 304)
+        and (found.kind != "archive" or _has_capture(found))
     }
     return json.dumps(kept, ensure_ascii=False, indent=2) + "\n"
+
+
+def _validator_fields(found: Validator) -> dict[str, Any]:
+    dropped = _JOURNAL_ONLY if found.kind == "archive" else _JOURNAL_ONLY + _CAPTURE_ONLY
+    return {k: v for k, v in asdict(found).items() if k not in dropped}
+
+
+def _has_capture(known: Validator) -> bool:
+    return bool(known.sha256 and known.fetched_at)
+
+
+def page_path(folder: Path, sha256: str) -> Path:
+    return folder / PAGES_DIR / f"{sha256}.html.gz"
+
+
+def store_page(folder: Path, body: bytes, sha256: str) -> None:
+    """Keep an archive page's body for the next snapshot (gzip, named by its sha256)."""
+    target = page_path(folder, sha256)
+    if target.is_file():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
+    temp.write_bytes(gzip.compress(body, mtime=0))
+    temp.replace(target)  # whole or absent, even if the process dies mid-write
+
+
+def carry_page(source: Path, folder: Path, sha256: str) -> bool:
+    """Give this snapshot the previous one's copy of a page (hard link, else copy)."""
+    target = page_path(folder, sha256)
+    if target.is_file():
+        return True
+    body = stored_page(source, sha256)
+    if body is None:
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(page_path(source, sha256), target)
+    except OSError:  # another file system, or no hard links there
+        store_page(folder, body, sha256)
+    return True
+
+
+def stored_page(folder: Path, sha256: str) -> bytes | None:
+    """The archive page body stored under that sha256, if the file is there and matches."""
+    try:
+        body = gzip.decompress(page_path(folder, sha256).read_bytes())
+    except (OSError, EOFError, zlib.error):
+        return None
+    return body if hashlib.sha256(body).hexdigest() == sha256 else None
 
 
 def stored_file(folder: Path, sha256: str) -> bytes | None:
@@ -160,10 +257,15 @@ class SnapshotRevalidator:
         self._previous = previous
 
     def conditional_headers(self, url: str) -> dict[str, str]:
-        return self._previous.post_headers(url) if self._previous else {}
+        if self._previous is None:
+            return {}
+        return self._previous.post_headers(url) or self._previous.archive_headers(url)
 
     def previous_post(self, url: str) -> Post | None:
         return self._previous.posts.get(url) if self._previous else None
+
+    def previous_result(self, url: str) -> FetchResult | None:
+        return self._previous.archive_result(url) if self._previous else None
 
 
 # --- the journal
@@ -267,11 +369,31 @@ class IncrementalFetcher:
                 return stored
             headers = {**(headers or {}), **self._pdf_headers(url)}
         result = self._inner.fetch(url, kind=kind, headers=headers or None, max_bytes=max_bytes)
+        if kind == "archive" and result.status == 200:
+            # Stored before the journal line, which tells the next snapshot it is there.
+            store_page(self._out_dir, result.body, result.sha256)
         before = self._previous.validators.get(url) if self._previous else None
         self._journal.record(validator_for(url, kind, result, before))
+        if kind == "archive" and result.status == 304 and headers:
+            return self._carry_page(url, result, max_bytes)
         if kind == "pdf" and result.status == 304:
             return self._reuse_pdf(url, result, max_bytes)
         return result
+
+    def _carry_page(self, url: str, result: FetchResult, max_bytes: int | None) -> FetchResult:
+        """An archive page answered 304: this snapshot keeps the previous one's copy of it
+        (the crawler reads it back), or, should that copy have gone meanwhile, fetches it in
+        full."""
+        known = self._previous.validators.get(url) if self._previous else None
+        if self._previous is None or known is None or not known.sha256:
+            return result  # an unasked-for 304: the crawler reports it
+        if carry_page(self._previous.folder, self._out_dir, known.sha256):
+            return result
+        full = self._inner.fetch(url, kind="archive", max_bytes=max_bytes)
+        if full.status == 200:
+            store_page(self._out_dir, full.body, full.sha256)
+        self._journal.record(validator_for(url, "archive", full, None))
+        return full
 
     def _pdf_headers(self, url: str) -> dict[str, str]:
         return self._previous.pdf_headers(url) if self._previous else {}

