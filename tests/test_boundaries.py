@@ -12,6 +12,7 @@ import k360scrape
 SRC = Path(k360scrape.__file__).parent
 PURE = [
     "parse.py",
+    "parsing",
     "text.py",
     "selectors.py",
     "urls.py",
