@@ -14,10 +14,8 @@ import contextlib
 import hashlib
 import io
 import logging
-import os
 import re
 import unicodedata
-import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from typing import TypeVar
 
 from pypdf import PdfReader
 
+from k360scrape.atomicfile import write_bytes_atomic
 from k360scrape.errors import FetchError, HTTPStatusError, StoreError
 from k360scrape.models import FetchResult, Pdf
 from k360scrape.protocols import FetcherLike
@@ -243,7 +242,7 @@ def _store(body: bytes, filename: str, files_dir: Path) -> Path:
         if hashlib.sha256(target.read_bytes()).hexdigest() == digest:
             return target  # already there: no rewrite, same path
         raise StoreError(f"{target} exists with other content; not overwritten")
-    _atomic_write(target, body)
+    write_bytes_atomic(target, body)
     return target
 
 
@@ -251,23 +250,6 @@ def _check_inside(target: Path, files_dir: Path) -> None:
     # The name is already safe; this also catches a symlinked folder pointing elsewhere.
     if not target.resolve().is_relative_to(files_dir.resolve()):
         raise StoreError(f"refusing to write {target}: outside {files_dir}")
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    """Readers see the whole file or none: write a temporary file, then rename it."""
-    temp = target.with_name(f".part-{uuid.uuid4().hex}")
-    # os.open with 0o666 honours the umask (mkstemp would leave the file private: 0o600).
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        temp.replace(target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
 
 
 # --------------------------------------------------------------------------- downloads
@@ -354,4 +336,4 @@ def _store_text(content: str, target: Path) -> None:
     data = content.encode("utf-8")
     if target.exists() and target.read_bytes() == data:
         return
-    _atomic_write(target, data)
+    write_bytes_atomic(target, data)

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from k360scrape.atomicfile import fsync_dir, write_bytes_atomic
 from k360scrape.errors import OutputError
 from k360scrape.outdir import MANIFEST
 
@@ -89,7 +90,7 @@ class SnapshotRoot:
         temp.unlink(missing_ok=True)
         temp.symlink_to(Path(SNAPSHOTS) / name, target_is_directory=True)
         temp.replace(self.root / LATEST)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
 
     # --- names
     def new_name(self, moment: datetime) -> str:
@@ -130,18 +131,18 @@ class SnapshotRoot:
 
     def write_pending(self, pending: Pending) -> None:
         data = {**asdict(pending), "start_urls": list(pending.start_urls)}
-        _atomic_text(self.work / PENDING, json.dumps(data, indent=2) + "\n")
+        write_bytes_atomic(self.work / PENDING, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
     def clear_pending(self) -> None:
         """The snapshot is done with: forget it and its journal (pending.json last)."""
         self.journal_path.unlink(missing_ok=True)
         (self.work / PENDING).unlink(missing_ok=True)
-        _fsync_dir(self.work)
+        fsync_dir(self.work)
 
     def abandon(self, name: str, reason: str) -> None:
         folder = self.folder(name)
         if folder.is_dir():
-            _atomic_text(folder / ABANDONED, reason + "\n")
+            write_bytes_atomic(folder / ABANDONED, (reason + "\n").encode("utf-8"))
         self.clear_pending()
 
     def discard(self, name: str) -> None:
@@ -188,20 +189,3 @@ def snapshot_section(folder: Path) -> dict[str, object] | None:
         return None
     section = manifest.get("snapshot") if isinstance(manifest, dict) else None
     return section if isinstance(section, dict) else None
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with temp.open("w", encoding="utf-8") as file:
-        file.write(text)
-        file.flush()
-        os.fsync(file.fileno())
-    temp.replace(path)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -20,6 +20,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self, TextIO
 
+from k360scrape.atomicfile import fsync_dir
+
 
 class StagedFiles:
     """Temporary files in `out_dir` that become `out_dir/<name>` on `commit()`."""
@@ -60,7 +62,7 @@ class StagedFiles:
             path.replace(target)  # os.replace: atomic on one file system
             final.append(target)
         self._staged.clear()
-        _fsync_dir(self._dir)
+        fsync_dir(self._dir)
         return final
 
     def discard(self) -> None:
@@ -83,17 +85,6 @@ class StagedFiles:
 
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDWR)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    """Persist the renames; only POSIX can open a directory for fsync."""
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
