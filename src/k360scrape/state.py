@@ -119,9 +119,6 @@ class CrawlState:
             )
             return cur.rowcount == 1
 
-    def known(self, url: str) -> bool:
-        return self._query_one("SELECT 1 FROM frontier WHERE url = ?", (url,)) is not None
-
     def pending(self, limit: int = 64, exclude: Sequence[str] = ()) -> list[Task]:
         """Pending tasks, archive pages first, in day and page order; `exclude` names URLs
         already being worked on (still pending until their response is committed)."""
@@ -236,15 +233,6 @@ class CrawlState:
     def post_count(self) -> int:
         row = self._query_one("SELECT COUNT(*) FROM posts", ())
         return int(row[0]) if row else 0
-
-    def fetch_log(self) -> list[FetchLogEntry]:
-        rows = self._query_all(
-            "SELECT url, kind, status, bytes, error, from_cache FROM fetch_log ORDER BY seq", ()
-        )
-        return [
-            FetchLogEntry(url=u, kind=k, status=s, bytes=b, error=e, from_cache=bool(c))
-            for u, k, s, b, e, c in rows
-        ]
 
     def fetch_counts(self) -> dict[str, int]:
         """Requests, statuses and bytes of the fetch log, counted in SQL (flat memory)."""
