@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench._compiled import describe_build, measure_compiled
 from bench._machine import describe, verdict
 from bench._synthetic_site import Mode, SyntheticSite
 
@@ -203,7 +204,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--modes", default="excerpt,full")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--skip-polite", action="store_true")
+    parser.add_argument(
+        "--pure", action="store_true", help="measure the source tree, not the compiled wheel"
+    )
     args = parser.parse_args(argv)
+    if not args.pure:
+        measure_compiled("bench.crawl", sys.argv[1:] if argv is None else list(argv))
+    print(describe_build())
     print(describe("k360scrape", "httpx", "selectolax", "scrapy", "twisted", "parsel"))
     server_capacity()
     ok = True if args.skip_polite else polite(args.polite_pages, args.delay)

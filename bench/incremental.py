@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench._compiled import describe_build, measure_compiled
 from bench._machine import describe, verdict
 from bench._synthetic_site import Mode, SyntheticSite
 
@@ -84,7 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=20)
     parser.add_argument("--modes", default="excerpt,full")
+    parser.add_argument(
+        "--pure", action="store_true", help="measure the source tree, not the compiled wheel"
+    )
     args = parser.parse_args(argv)
+    if not args.pure:
+        measure_compiled("bench.incremental", sys.argv[1:] if argv is None else list(argv))
+    print(describe_build())
     print(describe("k360scrape", "httpx"))
     if not snapshot_available():
         print("SKIPPED: this k360scrape has no `snapshot` command yet")

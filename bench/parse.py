@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from selectolax.lexbor import LexborHTMLParser
 
 from bench import _extract_bs4, _extract_parsel
+from bench._compiled import describe_build, measure_compiled
 from bench._machine import describe, verdict
 from bench._pages import Page, bench_pages, fixture_archive_pages
 from k360scrape.models import ArchivePage
@@ -155,7 +156,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=1000, help="pages in all (default 1000)")
     parser.add_argument("--repeat", type=int, default=5, help="passes; the best counts")
     parser.add_argument("--sample", type=int, default=40, help="synthetic pages checked")
+    parser.add_argument(
+        "--pure", action="store_true", help="measure the source tree, not the compiled wheel"
+    )
     args = parser.parse_args(argv)
+    if not args.pure:
+        measure_compiled("bench.parse", sys.argv[1:] if argv is None else list(argv))
+    print(describe_build())
     return run(max(args.pages, 1), max(args.repeat, 1), max(args.sample, 0))
 
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench._compiled import describe_build, measure_compiled
 from bench._machine import describe, verdict
 from bench._synthetic_site import SyntheticSite
 
@@ -113,7 +114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--posts", default="1000,10000,100000")
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="copy each output folder here")
+    parser.add_argument(
+        "--pure", action="store_true", help="measure the source tree, not the compiled wheel"
+    )
     args = parser.parse_args(argv)
+    if not args.pure:
+        measure_compiled("bench.scale", sys.argv[1:] if argv is None else list(argv))
+    print(describe_build())
     print(describe("k360scrape", "httpx", "selectolax", "pydantic"))
     print(f"synthetic archive, {ENTRIES} entries per page, delay 0, concurrency {args.concurrency}")
     print(HEADER, flush=True)

@@ -3,6 +3,11 @@
 Containers (`div`, `section`, lists, tables …) are walked; every other child is one block —
 a text block, a heading, a File block, an image, a button group — or skipped (scripts,
 embeds, chrome). Runs of inline content and loose text become one text block.
+
+The walk is the parser's hottest loop (every child of every body), so a node's kind comes
+from one dictionary lookup on its tag and one read of its class attribute; the tree is only
+asked more (a query, a look at the children) for the few tags whose kind depends on what they
+hold.
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ from collections.abc import Iterator
 from selectolax.lexbor import LexborNode
 
 from k360scrape import selectors as sel
-from k360scrape.parsing.nodes import Doc
+from k360scrape.parsing.nodes import Doc, has_element_child, tag_matches, tag_selectors
 from k360scrape.text import clean
 
 SKIP, INLINE, CONTAINER, TEXT, HEADING, FILE, IMAGE, BUTTONS, MIXED, FIGURE = range(10)
-_TAG_KINDS: dict[str, int] = {
+_TEXT_NODE = 10  # not a block kind: a text node, loose text unless it is blank
+_TAG_KINDS: dict[str | None, int] = {
     **dict.fromkeys(sel.CONTAINER_TAGS, CONTAINER),
     **dict.fromkeys(sel.TEXT_TAGS, TEXT),
     # Text blocks unless they hold blocks themselves (`li > ul`, `dd > p`).
@@ -24,11 +30,19 @@ _TAG_KINDS: dict[str, int] = {
     **dict.fromkeys(sel.HEADING_TAGS, HEADING),
     "figure": FIGURE,
     **dict.fromkeys(sel.SKIP_TAGS, SKIP),
+    # What selectolax calls the nodes that are not elements (None: any other kind of node).
+    "-text": _TEXT_NODE,
+    **dict.fromkeys(("-comment", "-doctype", "-document", None), SKIP),
 }
 _BLOCK_TAGS = sel.CONTAINER_TAGS | sel.TEXT_TAGS | sel.HEADING_TAGS
 BLOCK_SELECTOR = ", ".join(sorted(_BLOCK_TAGS - {"body", "main"}))
+_ANCHOR_PAIRS = tag_selectors(sel.ANCHORS)
 # The element types `sel.ANCHORS` matches: a node of one of these may be an anchor itself.
-_ANCHOR_TAGS = frozenset(part.split("[")[0] for part in sel.ANCHORS.split(", "))
+_ANCHOR_TAGS = frozenset(tag for tag, _ in _ANCHOR_PAIRS)
+# Every class that decides a block's kind (`_kind_by_class`).
+_KIND_CLASSES = sel.SKIP_CLASSES | sel.IMAGE_BLOCK_CLASSES | sel.BUTTON_BLOCK_CLASSES
+_KIND_CLASSES |= {sel.FILE_BLOCK_CLASS}
+_PLAIN_KINDS = frozenset((CONTAINER, TEXT, HEADING))  # kinds the tag alone decides
 
 
 class Block:
@@ -49,24 +63,27 @@ class Block:
         found: list[LexborNode] = []
         for node in self.nodes:
             if _may_hold_anchors(node):
-                found += doc.find(sel.ANCHORS, node)
+                found += anchors_in(doc, node)
         return found
 
-    def holds_anchors(self) -> bool:
-        """Whether `anchors()` may find any (no query: most paragraphs are plain text)."""
-        return any(_may_hold_anchors(node) for node in self.nodes)
-
     def text(self) -> str:
-        if len(self.nodes) == 1:
-            return clean(self.nodes[0].text())
-        return clean("".join(node.text() for node in self.nodes))
+        nodes = self.nodes
+        if len(nodes) == 1:
+            return clean(nodes[0].text())
+        return clean("".join([node.text() for node in nodes]))
+
+
+def anchors_in(doc: Doc, node: LexborNode) -> list[LexborNode]:
+    """`sel.ANCHORS` in `node` (itself included): a walk of its few elements."""
+    found = tag_matches(node, _ANCHOR_PAIRS)
+    return found if found is not None else doc.find(sel.ANCHORS, node)
 
 
 def _may_hold_anchors(node: LexborNode) -> bool:
     """An anchor itself, or an element with elements in it."""
     if not node.is_element_node:
         return False
-    return node.tag in _ANCHOR_TAGS or next(node.iter(), None) is not None
+    return node.tag in _ANCHOR_TAGS or has_element_child(node)
 
 
 def blocks(doc: Doc, container: LexborNode) -> list[Block]:
@@ -107,26 +124,24 @@ def _children(node: LexborNode) -> Iterator[LexborNode]:
 
 
 def _kind(doc: Doc, node: LexborNode) -> int:
-    if not node.is_element_node:
-        return INLINE if node.is_text_node and not node.is_empty_text_node else SKIP
-    kind = _TAG_KINDS.get(node.tag or "", INLINE)
+    kind = _TAG_KINDS.get(node.tag, INLINE)
     if kind == SKIP:
         return SKIP
+    if kind == _TEXT_NODE:
+        return INLINE if node.is_text_node and not node.is_empty_text_node else SKIP
     names = node.attributes.get("class")
     if names:
         classes = names.split()
         if not _KIND_CLASSES.isdisjoint(classes):
             return _kind_by_class(doc, node, classes)
+    if kind in _PLAIN_KINDS:
+        return kind
     if kind == MIXED:
         return CONTAINER if _holds_blocks(node) else TEXT
     if kind == INLINE:  # `<strong>` around whole blocks, as unclosed tags leave it
-        return CONTAINER if doc.first(BLOCK_SELECTOR, node) is not None else INLINE
-    return _figure_kind(doc, node) if kind == FIGURE else kind
-
-
-# Every class that decides a block's kind (`_kind_by_class`).
-_KIND_CLASSES = sel.SKIP_CLASSES | sel.IMAGE_BLOCK_CLASSES | sel.BUTTON_BLOCK_CLASSES
-_KIND_CLASSES |= {sel.FILE_BLOCK_CLASS}
+        held = has_element_child(node) and doc.first(BLOCK_SELECTOR, node) is not None
+        return CONTAINER if held else INLINE
+    return _figure_kind(doc, node)
 
 
 def _kind_by_class(doc: Doc, node: LexborNode, classes: list[str]) -> int:

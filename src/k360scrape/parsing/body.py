@@ -17,7 +17,7 @@ from k360scrape import selectors as sel
 from k360scrape.parsing.blocks import BUTTONS, FILE, HEADING, IMAGE, TEXT, Block
 from k360scrape.parsing.blocks import blocks as read_blocks
 from k360scrape.parsing.hrefs import Urls, file_name, is_pdf
-from k360scrape.parsing.nodes import Doc, has_class, text_of
+from k360scrape.parsing.nodes import Doc, has_class, tag_matches, tag_selectors, text_of
 from k360scrape.text import CONTRIBUTOR_HEADINGS, LABELS, clean, fold_clean, name_and_affiliation
 
 LABEL_MAX = 60  # a paragraph longer than this is never a stand-in heading
@@ -36,6 +36,7 @@ FLATTENED = re.compile(
 # models are validated in one call at the end (`parse.py`), which is cheaper than one call per
 # model.
 Data = dict[str, str | None]
+_NO_ANCHORS: tuple[str, list[str]] = ("", [])  # read only: a block without links or images
 
 
 class Body:
@@ -77,8 +78,9 @@ class Body:
             self.shortened = self.shortened or FLATTENED.search(self.paragraphs[0]) is not None
 
     def _heading(self, block: Block) -> None:
-        if block.holds_anchors():
-            self._anchors(block.anchors(self.doc))
+        anchors = block.anchors(self.doc)
+        if anchors:
+            self._anchors(anchors)
         text = block.text()
         if not text or self._section_heading(text):
             return
@@ -103,8 +105,8 @@ class Body:
         return False
 
     def _text(self, block: Block) -> None:
-        anchors = block.anchors(self.doc) if block.holds_anchors() else []
-        more, files = self._anchors(anchors)
+        anchors = block.anchors(self.doc)
+        more, files = self._anchors(anchors) if anchors else _NO_ANCHORS
         text = block.text()
         if more and text.endswith(more):
             text = text[: -len(more)].rstrip()  # "[Read more...] about X" is not body text
@@ -115,7 +117,8 @@ class Body:
         if self._in_contributors:
             self.contributors.append(_contributor(text, block))
         else:
-            self._paragraph(text)
+            self.paragraphs.append(text)
+            self._seen_body = True
 
     def _paragraph(self, text: str) -> None:
         self.paragraphs.append(text)
@@ -178,6 +181,7 @@ class Body:
 
 
 _SEPARATORS = " |·•,;:–—-/"
+_FILE_PARTS = tag_selectors(sel.FILE_BLOCK_PARTS)
 
 
 def only_names(text: str, names: list[str]) -> bool:
@@ -192,7 +196,8 @@ def _file_block(doc: Doc, node: LexborNode, urls: Urls) -> tuple[str, str | None
     name_link: LexborNode | None = None
     button_url = object_url = None
     link_url = None
-    for part in doc.all(sel.FILE_BLOCK_PARTS, node):
+    parts = tag_matches(node, _FILE_PARTS)
+    for part in parts if parts is not None else doc.all(sel.FILE_BLOCK_PARTS, node):
         attributes = part.attributes
         if part.tag == "object":
             object_url = object_url or urls.resolve(attributes.get("data"))

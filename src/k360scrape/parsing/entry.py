@@ -51,18 +51,34 @@ EntryData = dict[str, str | bool | tuple[Data, ...] | None]
 
 
 class Finder:
-    """Selector-chain lookups inside one entry (or its meta line), skipping nested articles."""
+    """Selector-chain lookups inside one entry (or its meta line), skipping nested articles.
 
-    __slots__ = ("careful", "doc", "entry")
+    Where articles do not nest, the landmarks every entry needs (the first selectors of the
+    title, meta and body chains, the body's fallbacks and the shortened marks) come from one
+    query for all of them (`_landmarks`) instead of one query each.
+    """
+
+    __slots__ = ("careful", "doc", "entry", "landmarks")
 
     def __init__(self, doc: Doc, entry: LexborNode, careful: bool) -> None:
         self.doc = doc
         self.entry = entry
         self.careful = careful
+        self.landmarks = None if careful else _landmarks(doc, entry)
 
     def first(self, chain: Iterable[str], within: LexborNode | None = None) -> LexborNode | None:
         """The first selector's first match below the root (the root's own match counts as
         none, as css_first() finds it first)."""
+        landmarks = self.landmarks
+        if within is None and landmarks is not None:
+            for selector in chain:
+                if selector not in landmarks:
+                    break  # a selector the landmark query did not ask: ask lexbor
+                node = landmarks[selector]
+                if node is not None:
+                    return node
+            else:
+                return None
         root = within or self.entry
         if self.careful:
             for selector in chain:
@@ -95,6 +111,50 @@ class Finder:
                 if not _in_footer(node, self.entry):
                     return node
         return None
+
+
+def _class_item(selector: str) -> tuple[str | None, str]:
+    """`.name` or `tag.name` as (tag, name); the landmark query takes nothing richer."""
+    tag, dot, name = selector.partition(".")
+    if not dot or not name.replace("-", "").isalnum() or not (tag.isalpha() or not tag):
+        raise ValueError(f"not a tag.class selector: {selector!r}")
+    return tag or None, name
+
+
+_SHORTENED_ITEMS = tuple(item.strip() for item in sel.SHORTENED.split(","))
+_LANDMARK_ITEMS = tuple(dict.fromkeys((sel.TITLE[0], sel.META[0], *sel.CONTENT, *_SHORTENED_ITEMS)))
+_LANDMARK_QUERY = ", ".join(_LANDMARK_ITEMS)
+_ITEM_PARTS = tuple((item, *_class_item(item)) for item in _LANDMARK_ITEMS)
+_LANDMARK_CLASSES = frozenset(name for _, _, name in _ITEM_PARTS)
+
+
+def _landmarks(doc: Doc, entry: LexborNode) -> dict[str, LexborNode | None] | None:
+    """The first match below `entry` of each landmark selector (and of `sel.SHORTENED`), from
+    one query; None when the entry matches one itself (the chains then fall through, which
+    their own queries reproduce).
+
+    lexbor lists a node once for each selector of the list it matches, in a row; which ones
+    it matched is read back from its tag and classes.
+    """
+    found: dict[str, LexborNode | None] = dict.fromkeys((*_LANDMARK_ITEMS, sel.SHORTENED))
+    entry_id, last = entry.mem_id, -1
+    for node in doc.find(_LANDMARK_QUERY, entry):
+        node_id = node.mem_id
+        if node_id == last:
+            continue
+        if node_id == entry_id:
+            return None
+        last = node_id
+        value = node.attributes.get("class")
+        hits = doc.class_hits(node, value, _LANDMARK_CLASSES) if value else ()
+        tag = node.tag
+        for item, wanted_tag, name in _ITEM_PARTS:
+            if name in hits and (wanted_tag is None or wanted_tag == tag):
+                if found[item] is None:
+                    found[item] = node
+                if found[sel.SHORTENED] is None and item in _SHORTENED_ITEMS:
+                    found[sel.SHORTENED] = node
+    return found
 
 
 _FOOTER = frozenset(("entry-footer",))

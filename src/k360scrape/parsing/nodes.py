@@ -2,12 +2,16 @@
 
 Every CSS query of the parser goes through `Doc`, straight to the page's lexbor selector
 engine (`LexborHTMLParser.selector`); a node's `css()` reaches the same engine through two
-more layers of calls, a few µs over the ~45 queries of an archive page. Queries are not cheap:
-each one builds and frees a CSS memory pool (~3 µs in all), so the parser asks few of them.
+more layers of calls. Queries are not cheap: selectolax parses the selector string and builds
+and frees a CSS memory pool on every call (~2.5 µs before any matching), so where the answer
+lies in a few nodes (a paragraph's links, a meta line, the head of an entry) the parser walks
+them instead, with `tag_matches()`/`Doc.class_hits()`, which answer exactly as lexbor's
+selectors would.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -15,6 +19,12 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from k360scrape.text import clean
 
 _Find = Callable[[str, LexborNode], list[LexborNode]]
+# What HTML splits a class attribute on (ASCII whitespace); str.split() would also split on
+# U+00A0, U+2028 and friends, which are part of a class name.
+_HTML_SPACE = re.compile("[ \t\n\f\r]+")
+# Foreign content: attributes there are namespaced (`xlink:href`), which lexbor's `[href]`
+# matches by local name; the few blocks that hold an SVG or MathML island are left to it.
+FOREIGN_TAGS = frozenset(("svg", "math"))
 
 
 class Doc:
@@ -24,7 +34,7 @@ class Doc:
     document order, the node itself included (as `css()` and `css_first()` count it).
     """
 
-    __slots__ = ("find", "find_first", "root", "tree")
+    __slots__ = ("_quirks", "find", "find_first", "root", "tree")
 
     def __init__(self, tree: LexborHTMLParser) -> None:
         self.tree = tree
@@ -33,6 +43,7 @@ class Doc:
         self.find: _Find = engine.find
         # find_first stops at the first match; older selectolax versions have find only.
         self.find_first: _Find = getattr(engine, "find_first", engine.find)
+        self._quirks: bool | None = None  # asked of lexbor when it first matters
 
     def all(self, query: str, node: LexborNode | None = None) -> list[LexborNode]:
         if node is None:
@@ -53,6 +64,68 @@ class Doc:
                 return found
         return None
 
+    def class_hits(self, node: LexborNode, value: str, wanted: frozenset[str]) -> list[str]:
+        """The names in `wanted` that a `.name` selector would match on `node`, whose class
+        attribute is `value` (in the order of the attribute)."""
+        hits = []
+        for token in split_classes(value):
+            if token in wanted:
+                hits.append(token)
+            elif token.isascii() and token.lower() in wanted and self._folds(node, token):
+                hits.append(token.lower())
+        return hits
+
+    def _folds(self, node: LexborNode, token: str) -> bool:
+        """Whether class selectors ignore ASCII case here, as they do in quirks mode.
+
+        Asked once per page, of lexbor itself (a page without a doctype is in quirks mode,
+        and the rules for old doctypes are long), on a node whose class differs from a
+        selector's name in case only.
+        """
+        if self._quirks is None:
+            found = self.find_first("." + token.lower(), node)
+            self._quirks = bool(found) and found[0].mem_id == node.mem_id
+        return self._quirks
+
+
+def split_classes(value: str) -> list[str]:
+    """A class attribute's names, split as HTML splits them."""
+    if value.isprintable():  # no whitespace but the space: str.split() is the same
+        return value.split()
+    return [token for token in _HTML_SPACE.split(value) if token]
+
+
+_TAG_ATTRIBUTE = re.compile(r"([a-z][a-z0-9]*)(?:\[([a-z][a-z0-9-]*)\])?")
+
+
+def tag_selectors(selector: str) -> tuple[tuple[str, str | None], ...]:
+    """A selector list of `tag` and `tag[attribute]` items as (tag, attribute) pairs, for
+    `tag_matches()`; anything richer is refused (it would need lexbor's matching)."""
+    pairs = []
+    for item in selector.split(","):
+        match = _TAG_ATTRIBUTE.fullmatch(item.strip())
+        if match is None:
+            raise ValueError(f"not a tag[attribute] selector: {item.strip()!r}")
+        pairs.append((match.group(1), match.group(2)))
+    return tuple(pairs)
+
+
+def tag_matches(
+    node: LexborNode, tags: Iterable[tuple[str, str | None]]
+) -> list[LexborNode] | None:
+    """`node` and its descendant elements matching `tag` or `tag[attribute]` pairs, in
+    document order, as lexbor reports `tag[attribute], …` (a node once per pair it matches);
+    None when the subtree holds foreign content, which the caller leaves to a query."""
+    found = []
+    for element in node.traverse():
+        tag = element.tag
+        if tag in FOREIGN_TAGS:
+            return None
+        for wanted, attribute in tags:
+            if tag == wanted and (attribute is None or attribute in element.attributes):
+                found.append(element)
+    return found
+
 
 def classes(node: LexborNode) -> list[str]:
     value = node.attributes.get("class")
@@ -63,6 +136,16 @@ def has_class(node: LexborNode, names: frozenset[str]) -> bool:
     """The node has one of these classes."""
     value = node.attributes.get("class")
     return value is not None and not names.isdisjoint(value.split())
+
+
+def has_element_child(node: LexborNode) -> bool:
+    """Some child of `node` is an element (a walk of the children, no query)."""
+    child = node.child
+    while child is not None:
+        if child.is_element_node:
+            return True
+        child = child.next
+    return False
 
 
 def text_of(node: LexborNode | None) -> str | None:
