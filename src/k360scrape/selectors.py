@@ -47,6 +47,10 @@ DAY: tuple[str, ...] = (
 # `.pagination-next` (a `li` in numeric mode, a `div` in prev/next mode), the current page
 # the link in `li.active` or with `aria-current="page"`.
 PAGINATION_LINKS = ".archive-pagination a[href], .pagination a[href]"
+# The same links, read as the blocks' own links: the descendant combinator above makes lexbor
+# look up the ancestors of every link on the page, the blocks are one class lookup.
+PAGINATION_BLOCKS = ".archive-pagination, .pagination"
+PAGINATION_LINK = "a[href]"
 NEXT_ITEM_CLASS = "pagination-next"
 ACTIVE_ITEM_CLASS = "active"
 # Outside a Genesis pagination block, in the contract's order of preference (the parser

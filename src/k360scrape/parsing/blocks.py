@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from selectolax.lexbor import LexborNode
 
 from k360scrape import selectors as sel
-from k360scrape.parsing.nodes import Doc, has_element_child, tag_matches, tag_selectors
+from k360scrape.parsing.nodes import Doc, compounds, has_element_child
 from k360scrape.text import clean
 
 SKIP, INLINE, CONTAINER, TEXT, HEADING, FILE, IMAGE, BUTTONS, MIXED, FIGURE = range(10)
@@ -36,9 +36,10 @@ _TAG_KINDS: dict[str | None, int] = {
 }
 _BLOCK_TAGS = sel.CONTAINER_TAGS | sel.TEXT_TAGS | sel.HEADING_TAGS
 BLOCK_SELECTOR = ", ".join(sorted(_BLOCK_TAGS - {"body", "main"}))
-_ANCHOR_PAIRS = tag_selectors(sel.ANCHORS)
+_ANCHORS = compounds(sel.ANCHORS)
+_FIGURE_PARTS = compounds(sel.FIGURE_PARTS)
 # The element types `sel.ANCHORS` matches: a node of one of these may be an anchor itself.
-_ANCHOR_TAGS = frozenset(tag for tag, _ in _ANCHOR_PAIRS)
+_ANCHOR_TAGS = frozenset(tag for tag, _, _ in _ANCHORS if tag is not None)
 # Every class that decides a block's kind (`_kind_by_class`).
 _KIND_CLASSES = sel.SKIP_CLASSES | sel.IMAGE_BLOCK_CLASSES | sel.BUTTON_BLOCK_CLASSES
 _KIND_CLASSES |= {sel.FILE_BLOCK_CLASS}
@@ -75,7 +76,7 @@ class Block:
 
 def anchors_in(doc: Doc, node: LexborNode) -> list[LexborNode]:
     """`sel.ANCHORS` in `node` (itself included): a walk of its few elements."""
-    found = tag_matches(node, _ANCHOR_PAIRS)
+    found = doc.walk(node, _ANCHORS)
     return found if found is not None else doc.find(sel.ANCHORS, node)
 
 
@@ -158,7 +159,8 @@ def _figure_kind(doc: Doc, node: LexborNode) -> int:
     """An image with its caption, or (gallery, old aligned image) a wrapper to walk."""
     own = node.mem_id
     has_image = nested = False
-    for part in doc.all(sel.FIGURE_PARTS, node):
+    parts = doc.walk(node, _FIGURE_PARTS)
+    for part in parts if parts is not None else doc.all(sel.FIGURE_PARTS, node):
         if part.tag == "img":
             has_image = True
         elif part.mem_id != own:

@@ -17,7 +17,7 @@ from k360scrape import selectors as sel
 from k360scrape.parsing.blocks import BUTTONS, FILE, HEADING, IMAGE, TEXT, Block
 from k360scrape.parsing.blocks import blocks as read_blocks
 from k360scrape.parsing.hrefs import Urls, file_name, is_pdf
-from k360scrape.parsing.nodes import Doc, has_class, tag_matches, tag_selectors, text_of
+from k360scrape.parsing.nodes import Doc, compounds, has_class, text_of
 from k360scrape.text import CONTRIBUTOR_HEADINGS, LABELS, clean, fold_clean, name_and_affiliation
 
 LABEL_MAX = 60  # a paragraph longer than this is never a stand-in heading
@@ -166,7 +166,10 @@ class Body:
 
     def _image(self, block: Block) -> None:
         node = block.nodes[0]
-        caption = text_of(self.doc.first(sel.CAPTION, node))
+        captions = self.doc.walk(node, _CAPTION)  # a figure's few elements: no query
+        if captions is None:
+            captions = self.doc.all(sel.CAPTION, node)
+        caption = text_of(captions[0] if captions else None)
         for anchor in block.anchors(self.doc):
             if anchor.tag == "img":
                 self._add_image(anchor, caption)
@@ -181,7 +184,8 @@ class Body:
 
 
 _SEPARATORS = " |·•,;:–—-/"
-_FILE_PARTS = tag_selectors(sel.FILE_BLOCK_PARTS)
+_FILE_PARTS = compounds(sel.FILE_BLOCK_PARTS)
+_CAPTION = compounds(sel.CAPTION)
 
 
 def only_names(text: str, names: list[str]) -> bool:
@@ -196,7 +200,7 @@ def _file_block(doc: Doc, node: LexborNode, urls: Urls) -> tuple[str, str | None
     name_link: LexborNode | None = None
     button_url = object_url = None
     link_url = None
-    parts = tag_matches(node, _FILE_PARTS)
+    parts = doc.walk(node, _FILE_PARTS)
     for part in parts if parts is not None else doc.all(sel.FILE_BLOCK_PARTS, node):
         attributes = part.attributes
         if part.tag == "object":

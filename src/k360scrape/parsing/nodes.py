@@ -5,7 +5,7 @@ engine (`LexborHTMLParser.selector`); a node's `css()` reaches the same engine t
 more layers of calls. Queries are not cheap: selectolax parses the selector string and builds
 and frees a CSS memory pool on every call (~2.5 µs before any matching), so where the answer
 lies in a few nodes (a paragraph's links, a meta line, the head of an entry) the parser walks
-them instead, with `tag_matches()`/`Doc.class_hits()`, which answer exactly as lexbor's
+them instead, with `Doc.walk()` and `Doc.class_hits()`, which answer exactly as lexbor's
 selectors would.
 """
 
@@ -75,6 +75,31 @@ class Doc:
                 hits.append(token.lower())
         return hits
 
+    def walk(self, node: LexborNode, selector: tuple[Compound, ...]) -> list[LexborNode] | None:
+        """`node` and its descendant elements that match `selector` (from `compounds()`), in
+        document order, each once: what a query rooted at `node` finds, for a subtree of a
+        few elements. None when the subtree holds foreign content, left to a query."""
+        found = []
+        for element in node.traverse():
+            tag = element.tag
+            if tag in FOREIGN_TAGS:
+                return None
+            attributes: dict[str, str | None] | None = None
+            for wanted_tag, name, attribute in selector:
+                if wanted_tag is not None and tag != wanted_tag:
+                    continue
+                if attributes is None:
+                    attributes = element.attributes if (name or attribute) else {}
+                if attribute is not None and attribute not in attributes:
+                    continue
+                if name is not None:
+                    value = attributes.get("class")
+                    if not value or name not in self.class_hits(element, value, frozenset((name,))):
+                        continue
+                found.append(element)
+                break
+        return found
+
     def _folds(self, node: LexborNode, token: str) -> bool:
         """Whether class selectors ignore ASCII case here, as they do in quirks mode.
 
@@ -95,36 +120,21 @@ def split_classes(value: str) -> list[str]:
     return [token for token in _HTML_SPACE.split(value) if token]
 
 
-_TAG_ATTRIBUTE = re.compile(r"([a-z][a-z0-9]*)(?:\[([a-z][a-z0-9-]*)\])?")
+# One compound selector of the forms `tag`, `.name`, `tag.name`, `tag[attribute]`.
+_COMPOUND = re.compile(r"([a-z][a-z0-9]*)?(?:\.([a-z][a-z0-9_-]*))?(?:\[([a-z][a-z0-9-]*)\])?")
+Compound = tuple[str | None, str | None, str | None]  # tag, class name, attribute
 
 
-def tag_selectors(selector: str) -> tuple[tuple[str, str | None], ...]:
-    """A selector list of `tag` and `tag[attribute]` items as (tag, attribute) pairs, for
-    `tag_matches()`; anything richer is refused (it would need lexbor's matching)."""
-    pairs = []
-    for item in selector.split(","):
-        match = _TAG_ATTRIBUTE.fullmatch(item.strip())
-        if match is None:
-            raise ValueError(f"not a tag[attribute] selector: {item.strip()!r}")
-        pairs.append((match.group(1), match.group(2)))
-    return tuple(pairs)
-
-
-def tag_matches(
-    node: LexborNode, tags: Iterable[tuple[str, str | None]]
-) -> list[LexborNode] | None:
-    """`node` and its descendant elements matching `tag` or `tag[attribute]` pairs, in
-    document order, as lexbor reports `tag[attribute], …` (a node once per pair it matches);
-    None when the subtree holds foreign content, which the caller leaves to a query."""
+def compounds(selector: str) -> tuple[Compound, ...]:
+    """A selector list of simple compounds, for `Doc.walk()`; anything richer (combinators,
+    attribute values, pseudo-classes) is refused: it needs lexbor's matching."""
     found = []
-    for element in node.traverse():
-        tag = element.tag
-        if tag in FOREIGN_TAGS:
-            return None
-        for wanted, attribute in tags:
-            if tag == wanted and (attribute is None or attribute in element.attributes):
-                found.append(element)
-    return found
+    for item in selector.split(","):
+        match = _COMPOUND.fullmatch(item.strip())
+        if match is None or not any(match.groups()):
+            raise ValueError(f"not a simple compound selector: {item.strip()!r}")
+        found.append((match.group(1), match.group(2), match.group(3)))
+    return tuple(found)
 
 
 def classes(node: LexborNode) -> list[str]:

@@ -14,7 +14,7 @@ from selectolax.lexbor import LexborNode
 from k360scrape import selectors as sel
 from k360scrape.errors import ParseError
 from k360scrape.parsing.hrefs import Urls
-from k360scrape.parsing.nodes import Doc, classes, text_of
+from k360scrape.parsing.nodes import Doc, classes, compounds, text_of
 
 _PAGE_IN_URL = re.compile(r"/page/(\d{1,9})/?(?:$|[?#])|[?&]paged=(\d{1,9})(?:$|[&#])")
 _DIGITS = re.compile(r"\d{1,9}")
@@ -113,11 +113,8 @@ class Pagination:
     @classmethod
     def read(cls, doc: Doc, scope: LexborNode, urls: Urls) -> Pagination:
         found = cls()
-        previous = -1
-        for node in doc.all(sel.PAGINATION_LINKS, scope) or doc.all(sel.PAGINATION_LINKS):
-            if node.mem_id != previous:  # a block with both classes lists each link twice
-                previous = node.mem_id
-                found.add(node, urls)
+        for node in _pagination_links(doc, scope) or _pagination_links(doc, doc.root):
+            found.add(node, urls)
         if found.next_url is None:
             found.next_url = _next_fallback(doc, scope, urls)
         if found.next_url == urls.page:
@@ -139,6 +136,64 @@ class Pagination:
         current = attributes.get("aria-current") == "page"
         if self.active is None and (current or sel.ACTIVE_ITEM_CLASS in item_classes):
             self.active = node
+
+
+_BLOCK_CLASSES = frozenset(name.strip()[1:] for name in sel.PAGINATION_BLOCKS.split(","))
+_LINK = compounds(sel.PAGINATION_LINK)
+
+
+def _pagination_links(doc: Doc, root: LexborNode | None) -> list[LexborNode]:
+    """`sel.PAGINATION_LINKS` in `root`, each link once, in document order.
+
+    Read block by block: a block's links are its own `a[href]` descendants, and a block
+    inside another adds nothing. Only when `root` lies inside a block itself (then every
+    link in it matches) is lexbor asked for the combinator selector.
+    """
+    if root is None:
+        return []
+    if _inside_block(doc, root):
+        return _once(doc.all(sel.PAGINATION_LINKS, root))
+    links: list[LexborNode] = []
+    outer = -1
+    for block in doc.all(sel.PAGINATION_BLOCKS, root):
+        block_id = block.mem_id
+        if block_id == outer or (outer != -1 and _below(block, outer)):
+            continue  # listed twice (both classes), or nested in the block before
+        outer = block_id
+        found = doc.walk(block, _LINK)
+        if found is None:  # foreign content: lexbor matches by local name
+            found = _once(doc.all(sel.PAGINATION_LINKS, block))
+        links += [link for link in found if link.mem_id != block_id]  # below the block only
+    return links
+
+
+def _inside_block(doc: Doc, node: LexborNode) -> bool:
+    current = node.parent
+    while current is not None and current.is_element_node:
+        value = current.attributes.get("class")
+        if value and doc.class_hits(current, value, _BLOCK_CLASSES):
+            return True
+        current = current.parent
+    return False
+
+
+def _below(node: LexborNode, ancestor_id: int) -> bool:
+    current = node.parent
+    while current is not None:
+        if current.mem_id == ancestor_id:
+            return True
+        current = current.parent
+    return False
+
+
+def _once(nodes: list[LexborNode]) -> list[LexborNode]:
+    """lexbor lists a link once for each selector it matches, in a row: once each."""
+    unique, previous = [], -1
+    for node in nodes:
+        if node.mem_id != previous:
+            previous = node.mem_id
+            unique.append(node)
+    return unique
 
 
 def _next_fallback(doc: Doc, scope: LexborNode, urls: Urls) -> str | None:
