@@ -33,6 +33,11 @@ PACKAGE = "k360scrape"
 COMPILED = (
     "text.py",
     "urls.py",
+    "export/cells.py",
+    "export/csvfile.py",
+    "export/jsonfile.py",
+    "export/rows.py",
+    "export/sqlite.py",
     "parsing/blocks.py",
     "parsing/body.py",
     "parsing/document.py",

@@ -373,13 +373,13 @@ def test_unknown_dialect_is_refused() -> None:
 
 
 def run_exporter(exporter_type: type[JsonExporter | JsonLinesExporter], posts: list[Post]) -> str:
-    buffer = io.StringIO(newline="")
+    buffer = io.BytesIO()
     exporter = exporter_type(buffer)
     exporter.start()
     for post in posts:
         exporter.write(post)
     exporter.finish()
-    return buffer.getvalue()
+    return buffer.getvalue().decode("utf-8")  # strict: the files are valid UTF-8
 
 
 @pytest.mark.parametrize("posts", [[], [POST], [POST, BARE]], ids=["none", "one", "two"])

@@ -689,3 +689,18 @@ def test_reliability_table_names_only_collected_tests():
         "security threats": threats,
         "records lost": 0,
     }
+
+
+def test_cookies_a_server_sets_are_never_sent_back(site_server, tmp_path):
+    # The crawl is stateless: every request is the same whatever came before it.
+    page = (SITE / "programm" / "tag" / "freitag" / "index.html").read_bytes()
+    page = LIVE_HOSTS.sub(site_server.origin.encode(), page)
+    site_server.add_fault(
+        FREITAG, Respond(page, headers={"Set-Cookie": "session=abc; Path=/"}, times=1)
+    )
+    result = crawl(site_server, tmp_path / "out")
+    assert result.report.exit_code == ExitCode.OK
+    paths = [record.path for record in site_server.requests]
+    assert FREITAG in paths
+    assert FREITAG_2 in paths  # a request made after the cookie was set
+    assert all("cookie" not in record.headers for record in site_server.requests)

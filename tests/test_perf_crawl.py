@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from k360scrape.crawl import Crawler
-from k360scrape.export.jsonfile import post_json, post_object
+from k360scrape.export.jsonfile import post_json, post_json_bytes, post_object
 from k360scrape.models import Entry, FetchResult, Post
 from k360scrape.state import DONE, PENDING, CrawlState, Task
 from k360scrape.urls import Scope
@@ -219,3 +219,7 @@ def test_posts_serialise_exactly_as_json_dumps(title):
             post_object(post), ensure_ascii=False, indent=indent, separators=separators
         )
         assert post_json(post, indent=indent) == expected
+        data = post_json_bytes(post, indent=indent)  # what the exporters write
+        assert json.loads(data.decode("utf-8"))["title"] == title  # valid UTF-8, same string
+        if "\ud800" not in title:  # a lone surrogate is written as its JSON escape
+            assert data == expected.encode("utf-8")

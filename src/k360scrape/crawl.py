@@ -283,7 +283,8 @@ class Crawler:
         outcome: Outcome,
     ) -> None:
         url = self._canonical(entry.url) if entry.url else None
-        entry = entry.model_copy(update={"url": url})
+        if url != entry.url:  # the parser's URLs are canonical already, bar the host's spelling
+            entry = entry.model_copy(update={"url": url})
         if entry.is_excerpt and url and self._scope.allows(url):
             outcome.tasks.append(
                 Task(

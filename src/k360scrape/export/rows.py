@@ -135,40 +135,59 @@ def flat_posts_table() -> Table:
     """posts for CSV and XLSX: one row per post, list fields summarised in place."""
     children = {child.field: child for child in CHILDREN}
     columns: list[Column] = []
-    cells: list[Callable[[Post], Cell]] = []
+    # The row is built in runs: each run of scalar fields is one attrgetter call, each list
+    # field its count and joined columns (the rows of every post pass through here).
+    runs: list[Callable[[Post], tuple[Cell, ...]]] = []
+    scalars: list[str] = []
     for name in Post.model_fields:
         child = children.get(name)
         if child is None:
             columns.append(_column(Post, name))
-            cells.append(attrgetter(name))
+            scalars.append(name)
             continue
-        for column, cell in _summary_columns(child):
-            columns.append(column)
-            cells.append(cell)
+        if scalars:
+            runs.append(_getter(scalars))
+            scalars = []
+        columns.extend(_summary_columns(child))
+        runs.append(_summary(child))
+    if scalars:
+        runs.append(_getter(scalars))
 
     def rows(post: Post) -> Iterator[Row]:
-        yield tuple(cell(post) for cell in cells)
+        row: list[Cell] = []
+        for run in runs:
+            row.extend(run(post))
+        yield tuple(row)
 
     return Table("posts", _POSTS_DESCRIPTION, tuple(columns), ("id",), rows)
 
 
-def _summary_columns(child: Child) -> Iterator[tuple[Column, Callable[[Post], Cell]]]:
-    def count(post: Post) -> Cell:
-        return len(getattr(post, child.field))
+def _getter(names: list[str]) -> Callable[[Post], tuple[Cell, ...]]:
+    """The values of these fields as a tuple (attrgetter gives a bare value for one name)."""
+    if len(names) == 1:
+        (name,) = names
+        return lambda post: (getattr(post, name),)
+    return attrgetter(*names)
 
-    yield Column(f"{child.item}_count", "integer", True, f"Number of {child.field}"), count
+
+def _summary_columns(child: Child) -> Iterator[Column]:
+    yield Column(f"{child.item}_count", "integer", True, f"Number of {child.field}")
     for attr in child.joined:
         description = child.model.model_fields[attr].description or attr
         note = f"{description}; one value per item, in order, joined with '{JOIN}'"
-        column = Column(f"{child.item}_{attr}s", "string", False, note)
-        yield column, _joiner(child.field, attr)
+        yield Column(f"{child.item}_{attr}s", "string", False, note)
 
 
-def _joiner(field: str, attr: str) -> Callable[[Post], Cell]:
-    def join(post: Post) -> Cell:
-        return join_values([getattr(item, attr) for item in getattr(post, field)])
+def _summary(child: Child) -> Callable[[Post], tuple[Cell, ...]]:
+    """A list field's count, then each summarised attribute joined (see `join_values`)."""
+    field, attrs = child.field, child.joined
 
-    return join
+    def summary(post: Post) -> tuple[Cell, ...]:
+        items = getattr(post, field)
+        joined = [join_values([getattr(item, attr) for item in items]) for attr in attrs]
+        return (len(items), *joined)
+
+    return summary
 
 
 def join_values(values: list[Cell]) -> str | None:
@@ -184,10 +203,12 @@ def join_values(values: list[Cell]) -> str | None:
 def child_table(child: Child) -> Table:
     """The child table of one list field: post_id, position, then the item's fields."""
     fields = tuple(child.model.model_fields)
+    values = attrgetter(*fields) if len(fields) > 1 else lambda item: (getattr(item, fields[0]),)
+    field = child.field
 
     def rows(post: Post) -> Iterator[Row]:
-        for position, item in enumerate(getattr(post, child.field), start=1):
-            yield (post.id, position, *(getattr(item, name) for name in fields))
+        for position, item in enumerate(getattr(post, field), start=1):
+            yield (post.id, position, *values(item))
 
     keys = (
         Column("post_id", "string", True, "Post.id of the post the item belongs to"),

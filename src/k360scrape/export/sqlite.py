@@ -13,7 +13,7 @@ Tables, indexes and FTS are made with sqlite-utils, so they look exactly as `sql
 enable-fts` and Datasette expect (`db["posts"].detect_fts() == "posts_fts"`, external-content
 FTS5 keyed by rowid). The FTS index is populated once at the end, without triggers: the file is
 a finished snapshot, rebuilt on each export. Rows are inserted in output order in one
-transaction, so the same posts give the same bytes.
+transaction, a batch of posts at a time, so the same posts give the same bytes.
 """
 
 from __future__ import annotations
@@ -24,9 +24,12 @@ from types import MappingProxyType
 
 from sqlite_utils import Database
 
-from k360scrape.export.rows import Kind, Table, relational_tables
+from k360scrape.export.rows import Kind, Row, Table, relational_tables
 from k360scrape.models import Post
 
+# Posts whose rows are inserted together: a few executemany calls per batch instead of five
+# per post, in bounded memory.
+_BATCH = 500
 FTS_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("posts", ("title", "description")),
     ("contributors", ("name", "bio")),
@@ -50,6 +53,8 @@ class SqliteExporter:
         self._path = path
         self._tables = relational_tables()
         self._inserts = tuple((table, _insert_sql(table)) for table in self._tables)
+        self._pending: tuple[list[Row], ...] = tuple([] for _ in self._tables)
+        self._posts = 0
         self._conn: sqlite3.Connection | None = None
 
     def start(self) -> None:
@@ -67,11 +72,24 @@ class SqliteExporter:
         conn.execute("BEGIN")
 
     def write(self, post: Post) -> None:
+        self._connection()
+        for (table, _), pending in zip(self._inserts, self._pending, strict=True):
+            pending.extend(table.rows(post))
+        self._posts += 1
+        if self._posts >= _BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Insert the rows gathered so far, one executemany per table, posts first (the
+        children's foreign keys point at them)."""
         conn = self._connection()
-        for table, insert in self._inserts:
-            conn.executemany(insert, table.rows(post))
+        for (_, insert), pending in zip(self._inserts, self._pending, strict=True):
+            conn.executemany(insert, pending)
+            pending.clear()
+        self._posts = 0
 
     def finish(self) -> None:
+        self._flush()
         conn = self._connection()
         conn.execute("COMMIT")
         db = Database(conn)

@@ -97,8 +97,8 @@ def _open_exporters(
     """The exporters in output order; their files close when `stack` does."""
 
     exporters: list[Exporter] = [
-        JsonExporter(stack.enter_context(staged.open_text("posts.json"))),
-        JsonLinesExporter(stack.enter_context(staged.open_text("posts.jsonl"))),
+        JsonExporter(stack.enter_context(staged.open_binary("posts.json"))),
+        JsonLinesExporter(stack.enter_context(staged.open_binary("posts.jsonl"))),
     ]
     for table in flat_tables():
         file = stack.enter_context(staged.open_text(f"{table.name}.csv"))
