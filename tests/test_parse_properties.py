@@ -226,7 +226,14 @@ def test_mutated_pages(html: str) -> None:
 
 @pytest.mark.parametrize(
     "html",
-    ["", "   \n\t", "\x00\x01\x02binary\xff" * 50, "%PDF-1.7\n%âãÏÓ\n1 0 obj", "no markup here"],
+    [
+        "",
+        "   \n\t",
+        "\x00\x01\x02binary\xff" * 50,
+        "%PDF-1.7\n%âãÏÓ\n1 0 obj",
+        "no markup here",
+        "<p>\ufffd\ufffd\ufffd</p>" * 100,  # bytes that were no UTF-8, decoded with "replace"
+    ],
 )
 def test_not_html_raises_parse_error(html: str) -> None:
     with pytest.raises(ParseError):

@@ -43,7 +43,13 @@ def parse(html: str) -> LexborHTMLParser:
 def _looks_binary(sample: str) -> bool:
     if sample.lstrip().startswith("%PDF-"):
         return True
-    if _NOT_TEXT.search(sample) is None:  # the common case, one scan
+    # The common case, cheaply: every `_NOT_TEXT` character but U+FFFD is unprintable, so a
+    # sample without U+FFFD that is printable but for its line breaks and tabs holds none (a
+    # regex scan costs 5× more).
+    printable = sample.replace("\n", "").replace("\t", "").replace("\r", "").isprintable()
+    if printable and "\ufffd" not in sample:
+        return False
+    if _NOT_TEXT.search(sample) is None:
         return False
     return len(_NOT_TEXT.findall(sample)) > len(sample) * _BINARY_RATIO
 

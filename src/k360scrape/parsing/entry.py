@@ -126,6 +126,13 @@ _LANDMARK_ITEMS = tuple(dict.fromkeys((sel.TITLE[0], sel.META[0], *sel.CONTENT, 
 _LANDMARK_QUERY = ", ".join(_LANDMARK_ITEMS)
 _ITEM_PARTS = tuple((item, *_class_item(item)) for item in _LANDMARK_ITEMS)
 _LANDMARK_CLASSES = frozenset(name for _, _, name in _ITEM_PARTS)
+# Each class's selectors: (selector, the tag it also needs, part of `sel.SHORTENED`).
+_ITEMS_BY_CLASS: dict[str, tuple[tuple[str, str | None, bool], ...]] = {
+    name: tuple(
+        (item, tag, item in _SHORTENED_ITEMS) for item, tag, other in _ITEM_PARTS if other == name
+    )
+    for name in _LANDMARK_CLASSES
+}
 
 
 def _landmarks(doc: Doc, entry: LexborNode) -> dict[str, LexborNode | None] | None:
@@ -146,14 +153,16 @@ def _landmarks(doc: Doc, entry: LexborNode) -> dict[str, LexborNode | None] | No
             return None
         last = node_id
         value = node.attributes.get("class")
-        hits = doc.class_hits(node, value, _LANDMARK_CLASSES) if value else ()
+        if not value:
+            continue
         tag = node.tag
-        for item, wanted_tag, name in _ITEM_PARTS:
-            if name in hits and (wanted_tag is None or wanted_tag == tag):
-                if found[item] is None:
-                    found[item] = node
-                if found[sel.SHORTENED] is None and item in _SHORTENED_ITEMS:
-                    found[sel.SHORTENED] = node
+        for name in doc.class_hits(node, value, _LANDMARK_CLASSES):
+            for item, wanted_tag, shortens in _ITEMS_BY_CLASS[name]:
+                if wanted_tag is None or wanted_tag == tag:
+                    if found[item] is None:
+                        found[item] = node
+                    if shortens and found[sel.SHORTENED] is None:
+                        found[sel.SHORTENED] = node
     return found
 
 
