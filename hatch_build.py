@@ -91,7 +91,8 @@ class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         except (OSError, RuntimeError) as exc:
             if os.environ.get("K360SCRAPE_REQUIRE_COMPILED"):
                 raise
-            self.app.display_warning(f"k360scrape: building pure Python ({exc})")
+            reason = str(exc).strip().splitlines()[-1:] or ["?"]
+            self.app.display_warning(f"k360scrape: not compiled, building pure Python: {reason[0]}")
             return
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
