@@ -18,15 +18,16 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from datetime import date
+from typing import Final
 
 # Deleted outright: soft hyphen, zero-width (non-)joiners and spaces, word joiner, BOM, and
 # control characters that no browser shows. Visible characters (dashes, quotes, U+2011) stay.
-_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
-_CONTROLS = "\x00-\x08\x0e-\x1b\x7f-\x9f"
+_INVISIBLE: Final = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_CONTROLS: Final = "\x00-\x08\x0e-\x1b\x7f-\x9f"
 # A regex, not str.translate: translate with a deletion table costs ~40 ns per character.
-_DELETE = re.compile(f"[{_CONTROLS}{_INVISIBLE}]")
+_DELETE: Final = re.compile(f"[{_CONTROLS}{_INVISIBLE}]")
 # Whitespace that clean()'s fast path turns into spaces (&nbsp; and newlines before these).
-_OTHER_SPACES = ("\t", "\r", "\u202f")
+_OTHER_SPACES: Final = ("\t", "\r", "\u202f")
 
 
 def clean(text: str) -> str:
@@ -76,7 +77,7 @@ def fold_clean(text: str) -> str:
 
 # --- dates -----------------------------------------------------------------------------
 
-_MONTHS: dict[str, int] = {
+_MONTHS: Final[dict[str, int]] = {
     **dict.fromkeys(("januar", "jan", "jänner", "jän", "january"), 1),
     **dict.fromkeys(("februar", "feb", "february"), 2),
     **dict.fromkeys(("märz", "mär", "maerz", "mrz", "march", "mar"), 3),
@@ -90,10 +91,14 @@ _MONTHS: dict[str, int] = {
     **dict.fromkeys(("november", "nov"), 11),
     **dict.fromkeys(("dezember", "dez", "december", "dec"), 12),
 }
-_ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
-_NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})(?!\d)")
-_DAY_MONTH_YEAR = re.compile(r"(?<![\d.])(\d{1,2})\.?\s+([^\W\d_]{3,10})\.?,?\s+(\d{4})(?!\d)")
-_MONTH_DAY_YEAR = re.compile(r"\b([^\W\d_]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(?!\d)")
+_ISO_DATE: Final = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
+_NUMERIC_DATE: Final = re.compile(r"(?<!\d)(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})(?!\d)")
+_DAY_MONTH_YEAR: Final = re.compile(
+    r"(?<![\d.])(\d{1,2})\.?\s+([^\W\d_]{3,10})\.?,?\s+(\d{4})(?!\d)"
+)
+_MONTH_DAY_YEAR: Final = re.compile(
+    r"\b([^\W\d_]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(?!\d)"
+)
 
 
 def date_from_iso(value: str | None) -> str | None:
@@ -158,8 +163,8 @@ def _ymd(year: str, month: str | int | None, day: str) -> str | None:
 # --- heading vocabulary ----------------------------------------------------------------
 
 # Keyed by `fold()`: the heading text as matched, and the label as output.
-LABELS: dict[str, str] = {"dokumentation": "Dokumentation"}
-CONTRIBUTOR_HEADINGS = frozenset(
+LABELS: Final[dict[str, str]] = {"dokumentation": "Dokumentation"}
+CONTRIBUTOR_HEADINGS: Final = frozenset(
     (
         "zu den mitwirkenden",
         "die mitwirkenden",
@@ -188,7 +193,7 @@ def is_contributors_heading(text: str) -> bool:
 
 # --- contributor names -----------------------------------------------------------------
 
-_TITLES = frozenset(
+_TITLES: Final = frozenset(
     (
         "Dr.", "Prof.", "Dres.", "Dr.-Ing.", "Dipl.-Ing.", "Dipl.-Päd.", "Dipl.-Soz.",
         "Dipl.-Soz.-Päd.", "Dipl.-Psych.", "Dipl.-Kfm.", "Dipl.-Verw.", "Dipl.", "Ing.", "Mag.",
@@ -197,16 +202,16 @@ _TITLES = frozenset(
         "LL.M.", "MBA", "Dr.in", "Prof.in",
     )
 )  # fmt: skip
-_PARTICLES = frozenset(
+_PARTICLES: Final = frozenset(
     {
         "von", "van", "de", "der", "den", "dos", "da", "das", "zu", "vom", "zur", "du", "la",
         "le", "ten", "ter", "di", "del", "della", "y", "al", "el", "bin", "ibn",
     }
 )  # fmt: skip
-_NAME_LIMIT = 6  # name tokens (titles and particles not counted)
-_STOP_PUNCTUATION = ",:;"
-_LETTER = re.compile(r"[^\W\d_]")
-_LEAD_STRIP = ":,;–—- "
+_NAME_LIMIT: Final = 6  # name tokens (titles and particles not counted)
+_STOP_PUNCTUATION: Final = ",:;"
+_LETTER: Final = re.compile(r"[^\W\d_]")
+_LEAD_STRIP: Final = ":,;–—- "
 
 
 def split_contributor(bio: str, lead: str | None = None) -> tuple[str, str | None]:
@@ -265,7 +270,7 @@ def _name_run_end(bio: str) -> int:
     return last_name_end if counted else 0
 
 
-_FIRST_TOKENS = 6
+_FIRST_TOKENS: Final = 6
 
 
 def _tokens(text: str, limit: int) -> Iterator[str]:

@@ -15,27 +15,28 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
+from typing import Final
 from urllib.parse import parse_qsl, unquote, urljoin, urlsplit, urlunsplit
 
 from k360scrape.errors import UsageError
 
-WEB_SCHEMES = frozenset({"http", "https"})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+WEB_SCHEMES: Final = frozenset({"http", "https"})
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 # RFC 3986 §2.3: these are the only characters whose percent-encoding is decoded.
-_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_UNRESERVED: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 # Unreserved and reserved characters (gen-delims + sub-delims) as a regex class; reserved
 # ones keep whatever form they were written in, because decoding `%2F` or `%26` would change
 # what the URL means.
-_ALLOWED = r"A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;="
+_ALLOWED: Final = r"A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;="
 # What normalize_percent() changes: a character outside both sets, a "%" without two
 # upper-case hex digits after it, or the escape of an unreserved character.
-_UNRESERVED_ESCAPE = r"%(?:3[0-9]|4[1-9A-F]|5[0-9AF]|6[1-9A-F]|7[0-9AE]|2[DE])"
-_NEEDS_WORK = re.compile(rf"[^{_ALLOWED}%]|%(?![0-9A-F]{{2}})|{_UNRESERVED_ESCAPE}")
+_UNRESERVED_ESCAPE: Final = r"%(?:3[0-9]|4[1-9A-F]|5[0-9AF]|6[1-9A-F]|7[0-9AE]|2[DE])"
+_NEEDS_WORK: Final = re.compile(rf"[^{_ALLOWED}%]|%(?![0-9A-F]{{2}})|{_UNRESERVED_ESCAPE}")
 # The pieces it rewrites: an escape, a run of characters to encode, or a lone "%".
-_PIECE = re.compile(rf"%([0-9A-Fa-f]{{2}})|[^{_ALLOWED}%]+|%")
-_PASTED_WHITESPACE = re.compile(r"[\t\r\n]")
-_PAGE_SUFFIX = re.compile(r"/page/(\d+)/?$")
-_WWW = "www."
+_PIECE: Final = re.compile(rf"%([0-9A-Fa-f]{{2}})|[^{_ALLOWED}%]+|%")
+_PASTED_WHITESPACE: Final = re.compile(r"[\t\r\n]")
+_PAGE_SUFFIX: Final = re.compile(r"/page/(\d+)/?$")
+_WWW: Final = "www."
 
 
 def canonicalize(
@@ -226,8 +227,8 @@ def _start_host(url: str) -> str:
 
 # Dot-separated labels of letters (IDN included), digits, "-" and "_": anything else in a
 # host (spaces, "%", quotes, "<") cannot be looked up and would fail only at fetch time.
-_LABEL = r"[^\W_](?:[\w-]*[^\W_])?"
-_HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+_LABEL: Final = r"[^\W_](?:[\w-]*[^\W_])?"
+_HOST_NAME: Final = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 
 
 def _valid_host(host: str) -> bool:

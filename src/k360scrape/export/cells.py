@@ -15,9 +15,11 @@ spreadsheets, and researchers need the bytes as published.
 
 from __future__ import annotations
 
+from typing import Final
+
 from k360scrape.export.rows import Cell
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(text: str) -> str:

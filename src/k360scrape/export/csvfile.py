@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from typing import Literal, TextIO
+from typing import Final, Literal, TextIO
 
 from k360scrape.export.cells import csv_text
 from k360scrape.export.rows import Table
@@ -23,7 +23,7 @@ from k360scrape.models import Post
 
 CsvDialectName = Literal["plain", "excel-de"]
 
-BOM = "\ufeff"
+BOM: Final = "\ufeff"
 
 
 @dataclass(frozen=True)

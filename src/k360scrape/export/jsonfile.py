@@ -16,13 +16,13 @@ surrogates, which UTF-8 cannot hold) take the `json` path, their surrogates writ
 from __future__ import annotations
 
 import json
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, Final, TextIO
 
 from pydantic_core import PydanticSerializationError, to_json, to_jsonable_python
 
 from k360scrape.models import Post
 
-_INDENT = b"  "
+_INDENT: Final = b"  "
 
 
 def post_object(post: Post) -> dict[str, object]:

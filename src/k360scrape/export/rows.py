@@ -20,7 +20,7 @@ import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel
 
@@ -30,17 +30,17 @@ Cell = str | int | bool | None
 Row = tuple[Cell, ...]
 Kind = Literal["string", "integer", "boolean", "date", "datetime"]
 
-JOIN = " | "
+JOIN: Final = " | "
 """Separator of joined list values. A value containing it is ambiguous there; the child
 tables hold the same data losslessly."""
 
 # Fields stored as `str` whose content has a stricter documented form (models.py); datapackage
 # declares them so frictionless checks them. Everything else keeps the type of its annotation.
-_TEXT_FORMATS: types.MappingProxyType[str, Kind] = types.MappingProxyType(
+_TEXT_FORMATS: Final[types.MappingProxyType[str, Kind]] = types.MappingProxyType(
     {"date": "date", "fetched_at": "datetime"}
 )
 
-_KINDS: types.MappingProxyType[object, Kind] = types.MappingProxyType(
+_KINDS: Final[types.MappingProxyType[object, Kind]] = types.MappingProxyType(
     {str: "string", int: "integer", bool: "boolean"}
 )
 
@@ -63,9 +63,9 @@ class Child:
     joined: tuple[str, ...]  # item attributes summarised in the flat posts table
 
 
-_POSTS_DESCRIPTION = "One row per harvested programme item (Post)"
+_POSTS_DESCRIPTION: Final = "One row per harvested programme item (Post)"
 
-CHILDREN: tuple[Child, ...] = (
+CHILDREN: Final[tuple[Child, ...]] = (
     Child("pdfs", "pdf", Pdf, ("name", "url")),
     Child("contributors", "contributor", Contributor, ("name", "affiliation")),
     Child("images", "image", Image, ("url", "caption")),

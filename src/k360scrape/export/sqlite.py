@@ -21,6 +21,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from types import MappingProxyType
+from typing import Final
 
 from sqlite_utils import Database
 
@@ -29,13 +30,13 @@ from k360scrape.models import Post
 
 # Posts whose rows are inserted together: a few executemany calls per batch instead of five
 # per post, in bounded memory.
-_BATCH = 500
-FTS_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+_BATCH: Final = 500
+FTS_COLUMNS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("posts", ("title", "description")),
     ("contributors", ("name", "bio")),
 )
 
-_SQL_TYPES: MappingProxyType[Kind, type] = MappingProxyType(
+_SQL_TYPES: Final[MappingProxyType[Kind, type]] = MappingProxyType(
     {
         "string": str,
         "date": str,

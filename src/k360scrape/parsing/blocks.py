@@ -13,6 +13,7 @@ hold.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Final
 
 from selectolax.lexbor import LexborNode
 
@@ -20,9 +21,18 @@ from k360scrape import selectors as sel
 from k360scrape.parsing.nodes import Doc, compounds, has_element_child
 from k360scrape.text import clean
 
-SKIP, INLINE, CONTAINER, TEXT, HEADING, FILE, IMAGE, BUTTONS, MIXED, FIGURE = range(10)
-_TEXT_NODE = 10  # not a block kind: a text node, loose text unless it is blank
-_TAG_KINDS: dict[str | None, int] = {
+SKIP: Final = 0
+INLINE: Final = 1
+CONTAINER: Final = 2
+TEXT: Final = 3
+HEADING: Final = 4
+FILE: Final = 5
+IMAGE: Final = 6
+BUTTONS: Final = 7
+MIXED: Final = 8
+FIGURE: Final = 9
+_TEXT_NODE: Final = 10  # not a block kind: a text node, loose text unless it is blank
+_TAG_KINDS: Final[dict[str | None, int]] = {
     **dict.fromkeys(sel.CONTAINER_TAGS, CONTAINER),
     **dict.fromkeys(sel.TEXT_TAGS, TEXT),
     # Text blocks unless they hold blocks themselves (`li > ul`, `dd > p`).
@@ -34,16 +44,17 @@ _TAG_KINDS: dict[str | None, int] = {
     "-text": _TEXT_NODE,
     **dict.fromkeys(("-comment", "-doctype", "-document", None), SKIP),
 }
-_BLOCK_TAGS = sel.CONTAINER_TAGS | sel.TEXT_TAGS | sel.HEADING_TAGS
-BLOCK_SELECTOR = ", ".join(sorted(_BLOCK_TAGS - {"body", "main"}))
-_ANCHORS = compounds(sel.ANCHORS)
-_FIGURE_PARTS = compounds(sel.FIGURE_PARTS)
+_BLOCK_TAGS: Final = sel.CONTAINER_TAGS | sel.TEXT_TAGS | sel.HEADING_TAGS
+BLOCK_SELECTOR: Final = ", ".join(sorted(_BLOCK_TAGS - {"body", "main"}))
+_ANCHORS: Final = compounds(sel.ANCHORS)
+_FIGURE_PARTS: Final = compounds(sel.FIGURE_PARTS)
 # The element types `sel.ANCHORS` matches: a node of one of these may be an anchor itself.
-_ANCHOR_TAGS = frozenset(tag for tag, _, _ in _ANCHORS if tag is not None)
+_ANCHOR_TAGS: Final = frozenset(tag for tag, _, _ in _ANCHORS if tag is not None)
 # Every class that decides a block's kind (`_kind_by_class`).
-_KIND_CLASSES = sel.SKIP_CLASSES | sel.IMAGE_BLOCK_CLASSES | sel.BUTTON_BLOCK_CLASSES
-_KIND_CLASSES |= {sel.FILE_BLOCK_CLASS}
-_PLAIN_KINDS = frozenset((CONTAINER, TEXT, HEADING))  # kinds the tag alone decides
+_KIND_CLASSES: Final = (
+    sel.SKIP_CLASSES | sel.IMAGE_BLOCK_CLASSES | sel.BUTTON_BLOCK_CLASSES | {sel.FILE_BLOCK_CLASS}
+)
+_PLAIN_KINDS: Final = frozenset((CONTAINER, TEXT, HEADING))  # kinds the tag alone decides
 
 
 class Block:

@@ -10,6 +10,7 @@ contributors; File blocks and lines of PDF links become PDFs; a more-link or an 
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from selectolax.lexbor import LexborNode
 
@@ -20,11 +21,11 @@ from k360scrape.parsing.hrefs import Urls, file_name, is_pdf
 from k360scrape.parsing.nodes import Doc, compounds, has_class, text_of
 from k360scrape.text import CONTRIBUTOR_HEADINGS, LABELS, clean, fold_clean, name_and_affiliation
 
-LABEL_MAX = 60  # a paragraph longer than this is never a stand-in heading
-EXCERPT_MORE = ("[…]", "[...]")
+LABEL_MAX: Final = 60  # a paragraph longer than this is never a stand-in heading
+EXCERPT_MORE: Final = ("[…]", "[...]")
 # A section heading run into the text ("Dokumentation Drei Tage, …", "… wollen. Zu den
 # Mitwirkenden Keno …"): what `wp_trim_excerpt()` makes of a short post's headings.
-FLATTENED = re.compile(
+FLATTENED: Final = re.compile(
     r"(?:^|[.!?:]\s)(?:"
     + "|".join(re.escape(h) for h in sorted({*LABELS, *CONTRIBUTOR_HEADINGS}, key=len)[::-1])
     + r")\s+\w",
@@ -36,7 +37,7 @@ FLATTENED = re.compile(
 # models are validated in one call at the end (`parse.py`), which is cheaper than one call per
 # model.
 Data = dict[str, str | None]
-_NO_ANCHORS: tuple[str, list[str]] = ("", [])  # read only: a block without links or images
+_NO_ANCHORS: Final[tuple[str, list[str]]] = ("", [])  # read only: a block without links or images
 
 
 class Body:
@@ -183,9 +184,9 @@ class Body:
             self._seen_body = True
 
 
-_SEPARATORS = " |·•,;:–—-/"
-_FILE_PARTS = compounds(sel.FILE_BLOCK_PARTS)
-_CAPTION = compounds(sel.CAPTION)
+_SEPARATORS: Final = " |·•,;:–—-/"
+_FILE_PARTS: Final = compounds(sel.FILE_BLOCK_PARTS)
+_CAPTION: Final = compounds(sel.CAPTION)
 
 
 def only_names(text: str, names: list[str]) -> bool:

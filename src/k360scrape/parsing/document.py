@@ -9,6 +9,7 @@ before anything typed sees it.
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -21,9 +22,9 @@ from k360scrape.parsing.hrefs import Urls
 from k360scrape.parsing.nodes import Doc, text_of
 from k360scrape.text import date_from_iso
 
-_BINARY_SAMPLE = 1024
-_BINARY_RATIO = 0.02  # share of control/replacement characters that marks decoded binary
-_NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1f\ufffd]")
+_BINARY_SAMPLE: Final = 1024
+_BINARY_RATIO: Final = 0.02  # share of control/replacement characters that marks decoded binary
+_NOT_TEXT: Final = re.compile("[\x00-\x08\x0e-\x1f\ufffd]")
 
 
 def parse(html: str) -> LexborHTMLParser:

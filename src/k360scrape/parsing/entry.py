@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Final
 
 from selectolax.lexbor import LexborNode
 
@@ -121,13 +122,15 @@ def _class_item(selector: str) -> tuple[str | None, str]:
     return tag or None, name
 
 
-_SHORTENED_ITEMS = tuple(item.strip() for item in sel.SHORTENED.split(","))
-_LANDMARK_ITEMS = tuple(dict.fromkeys((sel.TITLE[0], sel.META[0], *sel.CONTENT, *_SHORTENED_ITEMS)))
-_LANDMARK_QUERY = ", ".join(_LANDMARK_ITEMS)
-_ITEM_PARTS = tuple((item, *_class_item(item)) for item in _LANDMARK_ITEMS)
-_LANDMARK_CLASSES = frozenset(name for _, _, name in _ITEM_PARTS)
+_SHORTENED_ITEMS: Final = tuple(item.strip() for item in sel.SHORTENED.split(","))
+_LANDMARK_ITEMS: Final = tuple(
+    dict.fromkeys((sel.TITLE[0], sel.META[0], *sel.CONTENT, *_SHORTENED_ITEMS))
+)
+_LANDMARK_QUERY: Final = ", ".join(_LANDMARK_ITEMS)
+_ITEM_PARTS: Final = tuple((item, *_class_item(item)) for item in _LANDMARK_ITEMS)
+_LANDMARK_CLASSES: Final = frozenset(name for _, _, name in _ITEM_PARTS)
 # Each class's selectors: (selector, the tag it also needs, part of `sel.SHORTENED`).
-_ITEMS_BY_CLASS: dict[str, tuple[tuple[str, str | None, bool], ...]] = {
+_ITEMS_BY_CLASS: Final[dict[str, tuple[tuple[str, str | None, bool], ...]]] = {
     name: tuple(
         (item, tag, item in _SHORTENED_ITEMS) for item, tag, other in _ITEM_PARTS if other == name
     )
@@ -166,7 +169,7 @@ def _landmarks(doc: Doc, entry: LexborNode) -> dict[str, LexborNode | None] | No
     return found
 
 
-_FOOTER = frozenset(("entry-footer",))
+_FOOTER: Final = frozenset(("entry-footer",))
 
 
 def _in_footer(node: LexborNode, entry: LexborNode) -> bool:
@@ -218,7 +221,7 @@ def _date(find: Finder, meta: LexborNode | None, times: list[LexborNode]) -> str
 
 # The meta line's times and first author name, asked in one query (each query costs lexbor a
 # fresh CSS memory pool of its own).
-_META_PARTS = f"{sel.TIME}, {sel.AUTHOR[0]}"
+_META_PARTS: Final = f"{sel.TIME}, {sel.AUTHOR[0]}"
 
 
 def _meta_parts(
@@ -258,8 +261,8 @@ def _date_of(nodes: Iterable[LexborNode]) -> str | None:
     return None
 
 
-_BY = re.compile(r"(?:^|\s)(?:by|von)\s+", re.IGNORECASE)
-_AFTER_NAME = re.compile(r"\s*[|·•]")
+_BY: Final = re.compile(r"(?:^|\s)(?:by|von)\s+", re.IGNORECASE)
+_AFTER_NAME: Final = re.compile(r"\s*[|·•]")
 
 
 def _author(find: Finder, meta: LexborNode | None, name_node: LexborNode | None) -> str | None:

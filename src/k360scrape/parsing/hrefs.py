@@ -8,6 +8,7 @@ regex match instead of a full parse (tests/test_parse_properties.py checks that 
 from __future__ import annotations
 
 import re
+from typing import Final
 from urllib.parse import unquote, urlsplit
 
 from k360scrape.text import clean
@@ -16,16 +17,16 @@ from k360scrape.urls import canonicalize, percent_is_canonical
 # A plain absolute URL: http(s), lower-case host and maybe a port, path and query of canonical
 # characters (single character classes, so the match is a fast scan; "%" escapes are checked
 # apart, and only when there is a "%"), then any fragment.
-_CANONICAL_LOOKING = re.compile(
+_CANONICAL_LOOKING: Final = re.compile(
     r"((https?)://([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::([0-9]+))?"
     r"(/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*)"
     r"(?:\?([A-Za-z0-9._~!$&'()*+,;=:@/?%-]+))?)(?:#.*)?",
     re.DOTALL,
 )
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
-_IGNORED_SCHEMES = ("javascript:", "data:", "about:", "blob:")
-KEPT_SCHEMES = ("mailto:", "tel:")
-_WWW = "www."
+_DEFAULT_PORTS: Final = {"http": "80", "https": "443"}
+_IGNORED_SCHEMES: Final = ("javascript:", "data:", "about:", "blob:")
+KEPT_SCHEMES: Final = ("mailto:", "tel:")
+_WWW: Final = "www."
 
 
 class Urls:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -21,10 +22,10 @@ from k360scrape.text import clean
 _Find = Callable[[str, LexborNode], list[LexborNode]]
 # What HTML splits a class attribute on (ASCII whitespace); str.split() would also split on
 # U+00A0, U+2028 and friends, which are part of a class name.
-_HTML_SPACE = re.compile("[ \t\n\f\r]+")
+_HTML_SPACE: Final = re.compile("[ \t\n\f\r]+")
 # Foreign content: attributes there are namespaced (`xlink:href`), which lexbor's `[href]`
 # matches by local name; the few blocks that hold an SVG or MathML island are left to it.
-FOREIGN_TAGS = frozenset(("svg", "math"))
+FOREIGN_TAGS: Final = frozenset(("svg", "math"))
 
 
 class Doc:
@@ -121,7 +122,9 @@ def split_classes(value: str) -> list[str]:
 
 
 # One compound selector of the forms `tag`, `.name`, `tag.name`, `tag[attribute]`.
-_COMPOUND = re.compile(r"([a-z][a-z0-9]*)?(?:\.([a-z][a-z0-9_-]*))?(?:\[([a-z][a-z0-9-]*)\])?")
+_COMPOUND: Final = re.compile(
+    r"([a-z][a-z0-9]*)?(?:\.([a-z][a-z0-9_-]*))?(?:\[([a-z][a-z0-9-]*)\])?"
+)
 Compound = tuple[str | None, str | None, str | None]  # tag, class name, attribute
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Final
 
 from selectolax.lexbor import LexborNode
 
@@ -16,9 +17,9 @@ from k360scrape.errors import ParseError
 from k360scrape.parsing.hrefs import Urls
 from k360scrape.parsing.nodes import Doc, classes, compounds, text_of
 
-_PAGE_IN_URL = re.compile(r"/page/(\d{1,9})/?(?:$|[?#])|[?&]paged=(\d{1,9})(?:$|[&#])")
-_DIGITS = re.compile(r"\d{1,9}")
-_BODY_CLASSES = frozenset(sel.CONTENT_CLASSES)
+_PAGE_IN_URL: Final = re.compile(r"/page/(\d{1,9})/?(?:$|[?#])|[?&]paged=(\d{1,9})(?:$|[&#])")
+_DIGITS: Final = re.compile(r"\d{1,9}")
+_BODY_CLASSES: Final = frozenset(sel.CONTENT_CLASSES)
 
 
 def page_urls(doc: Doc, url: str) -> Urls:
@@ -138,8 +139,8 @@ class Pagination:
             self.active = node
 
 
-_BLOCK_CLASSES = frozenset(name.strip()[1:] for name in sel.PAGINATION_BLOCKS.split(","))
-_LINK = compounds(sel.PAGINATION_LINK)
+_BLOCK_CLASSES: Final = frozenset(name.strip()[1:] for name in sel.PAGINATION_BLOCKS.split(","))
+_LINK: Final = compounds(sel.PAGINATION_LINK)
 
 
 def _pagination_links(doc: Doc, root: LexborNode | None) -> list[LexborNode]:
