@@ -31,7 +31,6 @@ PACKAGE = "k360scrape"
 # "anything but text is a ParseError" would otherwise meet mypyc's own argument checks first
 # (parsing/document.py holds what it calls).
 COMPILED = (
-    "selectors.py",
     "text.py",
     "urls.py",
     "export/cells.py",
