@@ -24,17 +24,15 @@ loop, so they cost what the C underneath costs, compiled or not.
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
-import time
 from collections.abc import Callable, Sequence
 
 from selectolax.lexbor import LexborHTMLParser
 
 from bench._compiled import describe_build, measure_compiled
 from bench._machine import describe
-from bench._pages import Page, bench_pages, fixture_archive_pages
-from bench.parse import slugs_of
+from bench._pages import bench_pages, fixture_archive_pages
+from bench.parse import best_time, slugs_of
 from k360scrape import selectors as sel
 from k360scrape.models import ArchivePage
 from k360scrape.parsing.hrefs import Urls
@@ -103,21 +101,6 @@ STEPS: dict[str, Callable[[str, str], object]] = {
     "+ models": models,
     "+ links": links,
 }
-
-
-def best_time(step: Callable[[str, str], object], pages: Sequence[Page], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        gc.collect()
-        gc.disable()
-        try:
-            started = time.perf_counter()
-            for page in pages:
-                step(page.html, page.url)
-            best = min(best, time.perf_counter() - started)
-        finally:
-            gc.enable()
-    return best
 
 
 def run(total: int, repeat: int) -> int:

@@ -37,7 +37,6 @@ FLATTENED: Final = re.compile(
 # models are validated in one call at the end (`parse.py`), which is cheaper than one call per
 # model.
 Data = dict[str, str | None]
-_NO_ANCHORS: Final[tuple[str, list[str]]] = ("", [])  # read only: a block without links or images
 
 
 class Body:
@@ -107,7 +106,7 @@ class Body:
 
     def _text(self, block: Block) -> None:
         anchors = block.anchors(self.doc)
-        more, files = self._anchors(anchors) if anchors else _NO_ANCHORS
+        more, files = self._anchors(anchors) if anchors else ("", [])
         text = block.text()
         if more and text.endswith(more):
             text = text[: -len(more)].rstrip()  # "[Read more...] about X" is not body text
@@ -118,8 +117,7 @@ class Body:
         if self._in_contributors:
             self.contributors.append(_contributor(text, block))
         else:
-            self.paragraphs.append(text)
-            self._seen_body = True
+            self._paragraph(text)
 
     def _paragraph(self, text: str) -> None:
         self.paragraphs.append(text)

@@ -85,21 +85,24 @@ class Doc:
             tag = element.tag
             if tag in FOREIGN_TAGS:
                 return None
-            attributes: dict[str, str | None] | None = None
+            attributes: dict[str, str | None] | None = None  # read once, when a test needs it
             for wanted_tag, name, attribute in selector:
                 if wanted_tag is not None and tag != wanted_tag:
                     continue
-                if attributes is None:
-                    attributes = element.attributes if (name or attribute) else {}
-                if attribute is not None and attribute not in attributes:
-                    continue
-                if name is not None:
-                    value = attributes.get("class")
-                    if not value or name not in self.class_hits(element, value, frozenset((name,))):
+                if name is not None or attribute is not None:
+                    if attributes is None:
+                        attributes = element.attributes
+                    if attribute is not None and attribute not in attributes:
+                        continue
+                    if name is not None and not self._has_class(element, attributes, name):
                         continue
                 found.append(element)
                 break
         return found
+
+    def _has_class(self, node: LexborNode, attributes: dict[str, str | None], name: str) -> bool:
+        value = attributes.get("class")
+        return bool(value) and name in self.class_hits(node, value or "", frozenset((name,)))
 
     def _folds(self, node: LexborNode, token: str) -> bool:
         """Whether class selectors ignore ASCII case here, as they do in quirks mode.
