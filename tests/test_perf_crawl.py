@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from k360scrape.crawl import Crawler
+from k360scrape.crawl import Crawler, _in_frontier_order
 from k360scrape.export.jsonfile import post_json, post_json_bytes, post_object
 from k360scrape.models import Entry, FetchResult, Post
 from k360scrape.state import DONE, PENDING, CrawlState, Task
@@ -120,6 +120,110 @@ def test_stop_starts_nothing_new_and_commits_what_was_running(tmp_path):
     done = state.count("archive", DONE) + state.count("post", DONE)
     assert done == len(site.fetched)
     assert crawler.interrupted
+
+
+def _chain(pages: int) -> tuple[dict[str, str], dict[str, str | None]]:
+    """List pages that each name only the next one: the crawl can only go one step ahead."""
+    urls = [DAY if n == 1 else f"{DAY}page/{n}/" for n in range(1, pages + 1)]
+    following = dict(zip(urls, [*urls[1:], None], strict=True))
+    site = {
+        url: _archive([_article(f"c{n}", f"Beitrag {n}")], following[url])
+        for n, url in enumerate(urls, start=1)
+    }
+    return site, following
+
+
+class _StartWatch(SlowSite):
+    """Signals when the fetch of each URL starts."""
+
+    def __init__(self, pages: Mapping[str, str]) -> None:
+        super().__init__(pages)
+        self.started = {url: threading.Event() for url in pages}
+
+    def fetch(self, url: str, **options: object) -> FetchResult:  # type: ignore[override]
+        self.started[url].set()
+        return super().fetch(url, **options)  # type: ignore[arg-type]
+
+
+class _CommitWatch(CrawlState):
+    """Notes, as each list page is committed, whether the page it found already started."""
+
+    def __init__(self, path: Path, site: _StartWatch, following: Mapping[str, str | None]):
+        super().__init__(path)
+        self.site, self.following = site, following
+        self.committed: list[str] = []
+        self.next_started_before_commit: list[bool] = []
+
+    def complete(self, task: Task, **changes: object) -> None:  # type: ignore[override]
+        found = self.following[task.url]
+        if found is not None:
+            self.next_started_before_commit.append(self.site.started[found].wait(2))
+        super().complete(task, **changes)  # type: ignore[arg-type]
+        self.committed.append(task.url)
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_a_page_found_by_a_finished_page_starts_before_that_page_is_committed(
+    tmp_path, concurrency
+):
+    pages, following = _chain(4)
+    site = _StartWatch(pages)
+    state = _CommitWatch(tmp_path / "s.sqlite", site, following)
+    Crawler([DAY], site, state, Scope([DAY]), concurrency=concurrency).run()
+    assert state.next_started_before_commit == [True, True, True]
+    # Each page is committed after the page that found it, so the frontier row it updates
+    # exists; nothing is fetched twice and nothing is left.
+    assert state.committed == list(pages)
+    assert sorted(site.fetched) == sorted(pages)
+    assert state.count("archive", DONE) == 4
+    assert not state.pending(limit=1)
+    assert state.post_count() == 4
+
+
+def test_pages_found_early_start_in_frontier_order(tmp_path):
+    # Page 1 names pages 2 to 5 (numeric pagination) and its posts' single pages: with
+    # one worker the fetch order must be the frontier's, list pages by number first.
+    site = SlowSite(_excerpt_site(pages=5, per_page=2))
+    first = site.pages[DAY]
+    numbers = "".join(
+        f'<a class="page-numbers" href="{DAY}page/{n}/">{n}</a>' for n in (5, 3, 4, 2)
+    )
+    nav = f'<nav class="navigation pagination"><div class="nav-links">{numbers}</div></nav>'
+    site.pages = {**site.pages, DAY: first.replace("</main>", f"{nav}</main>")}
+    _crawl(site, tmp_path / "s.sqlite", [DAY], 1)
+    posts = [f"{HOST}/programm/event/p{n}-{i}/" for n in range(1, 6) for i in range(2)]
+    assert site.fetched == [DAY] + [f"{DAY}page/{n}/" for n in (2, 3, 4, 5)] + posts
+
+
+def _task(url: str, kind: str = "archive", page: int = 1) -> Task:
+    return Task(f"{HOST}{url}", kind, 0, page)
+
+
+@pytest.mark.parametrize(
+    ("queued", "new", "limit", "expected"),
+    [
+        ([], [_task("/p3", page=3), _task("/p2", page=2)], 5, ["/p2", "/p3"]),
+        ([_task("/p9", page=9)], [_task("/p2", page=2)], 1, ["/p2"]),
+        # same place: what was queued before comes first (its seq is smaller)
+        ([_task("/a", page=2)], [_task("/b", page=2)], 2, ["/a", "/b"]),
+        ([_task("/e", "post")], [_task("/p4", page=4)], 2, ["/p4", "/e"]),
+        ([_task("/e", "post", 1)], [_task("/f", "post", 1)], 2, ["/e", "/f"]),
+        ([], [], 3, []),
+    ],
+)
+def test_in_frontier_order(queued, new, limit, expected):
+    tasks = _in_frontier_order(queued, new, limit)
+    assert [task.url.removeprefix(HOST) for task in tasks] == expected
+
+
+def test_unknown_names_the_urls_never_queued(tmp_path):
+    state = CrawlState(tmp_path / "s.sqlite")
+    state.add_task(Task(DAY, "archive", 0, 1))
+    state.add_task(Task(f"{DAY}page/2/", "archive", 0, 2))
+    state.complete(Task(DAY, "archive", 0, 1), status=DONE)
+    asked = [DAY, f"{DAY}page/2/", f"{DAY}page/3/", f"{HOST}/programm/event/x/"]
+    assert state.unknown(asked) == {f"{DAY}page/3/", f"{HOST}/programm/event/x/"}
+    assert state.unknown([]) == set()
 
 
 def test_a_post_listed_twice_keeps_its_first_listing_whatever_arrives_first(tmp_path):

@@ -308,6 +308,55 @@ def test_header_value_with_a_line_break_is_refused(tmp_path: Path) -> None:
     assert [r.url for r in iter_exchanges(tmp_path / "a.warc.gz")] == ["https://k.de/ok"]
 
 
+# --------------------------------------------------------------------------- deferred writes
+
+
+def _without_ids(records: list[dict[str, Any]]) -> list[tuple[str, dict[str, str], bytes]]:
+    """Records with their random ids taken out (uuid4: different in every file)."""
+    random_fields = {"WARC-Record-ID", "WARC-Concurrent-To", "WARC-Refers-To", "WARC-Warcinfo-ID"}
+    return [
+        (
+            r["type"],
+            {k: v for k, v in r["fields"].items() if k not in random_fields},
+            r["payload"],
+        )
+        for r in records
+    ]
+
+
+@pytest.mark.parametrize("build_now", [False, True])
+def test_deferred_exchanges_are_archived_as_written_ones(tmp_path: Path, build_now: bool) -> None:
+    written = raw_records(write_all(tmp_path / "w.warc.gz", sample()))
+    path = tmp_path / "d.warc.gz"
+    with WarcWriter(path, software=SOFTWARE) as writer:
+        for item in sample():
+            writer.defer(item, build_now=build_now)
+        assert [r["type"] for r in raw_records(path)] == ["warcinfo"]  # nothing before drain
+        writer.drain()
+    deferred = raw_records(path)
+    assert _without_ids(deferred)[1:] == _without_ids(written)[1:]  # after each warcinfo
+    # The revisit, built at drain, refers to the capture drained just before it.
+    (revisit,) = [r for r in deferred if r["type"] == "revisit"]
+    first = next(
+        r
+        for r in deferred
+        if r["type"] == "response" and r["fields"]["WARC-Target-URI"] == sample()[1].url
+    )
+    assert revisit["fields"]["WARC-Refers-To"] == first["fields"]["WARC-Record-ID"]
+
+
+def test_a_record_built_ahead_fails_at_drain_not_at_defer(tmp_path: Path) -> None:
+    bad = exchange("https://k.de/", b"x", headers=(("x-evil", "a\r\nWARC-Type: forged"),))
+    path = tmp_path / "a.warc.gz"
+    with WarcWriter(path, software=SOFTWARE) as writer:
+        writer.defer(bad, build_now=True)  # on a crawl worker: must not raise there
+        with pytest.raises(StoreError, match="line break"):
+            writer.drain()
+        writer.defer(exchange("https://k.de/ok", b"ok"), build_now=True)
+        writer.drain()
+    assert [r.url for r in iter_exchanges(path)] == ["https://k.de/ok"]
+
+
 # --------------------------------------------------------------------------- revisits
 
 

@@ -91,6 +91,7 @@ class Crawler:
         self.stop = stop or threading.Event()
         self.start_status = StartStatus()
         self._count_lock = threading.Lock()
+        self._page_links: dict[str, str] = {}  # pagination href → canonical URL
         self._pages_started = 0  # tasks submitted in this run: `max_pages` caps these
 
     @property
@@ -115,8 +116,11 @@ class Crawler:
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     finished = [(running.pop(future), future) for future in done]
                     # Start the next fetches before committing these, so the network and
-                    # the commits overlap; the finished tasks are still "pending" in SQLite.
-                    self._fill(pool, running, [task.url for task, _ in finished])
+                    # the commits overlap; the finished tasks are still "pending" in SQLite,
+                    # and what they found may start before it is committed (see _fill).
+                    found = [new for _, future in finished if not future.exception()
+                             for new in future.result().tasks]  # fmt: skip
+                    self._fill(pool, running, [task.url for task, _ in finished], found)
                     for task, future in finished:
                         self._finish(task, future.result())
                     self._fill(pool, running, ())
@@ -133,17 +137,38 @@ class Crawler:
         pool: ThreadPoolExecutor,
         running: dict[Future[Outcome], Task],
         finishing: Sequence[str],
+        found: Sequence[Task] = (),
     ) -> None:
-        """Submit pending tasks until `concurrency` are running (none once stopped)."""
+        """Submit pending tasks until `concurrency` are running (none once stopped).
+
+        `found` are tasks the `finishing` ones discovered, about to be committed with them:
+        the new ones among them may start now, in the order the frontier will give them.
+        The next list pages are known only from the page before (its pagination), so
+        waiting for that page's commit would leave workers idle. Each is committed only
+        after the task that found it, in a later round, so the state never holds a done
+        task that was not queued; a crash before that commit refetches both.
+        """
         free = self._concurrency - len(running)
         if self._max_pages is not None:
             free = min(free, self._max_pages - self._pages_started)
         if free <= 0 or self.stop.is_set():
             return
         busy = [task.url for task in running.values()] + list(finishing)
-        for task in self._state.pending(limit=free, exclude=busy):
+        tasks = self._state.pending(limit=free, exclude=busy)
+        if found:
+            tasks = _in_frontier_order(tasks, self._new_tasks(found, busy), free)
+        for task in tasks:
             running[pool.submit(self._process, task)] = task
             self._pages_started += 1
+
+    def _new_tasks(self, found: Sequence[Task], busy: Sequence[str]) -> list[Task]:
+        """The first of each URL in `found` that was never queued and is not running."""
+        candidates: dict[str, Task] = {}
+        for task in found:
+            if task.url not in busy:
+                candidates.setdefault(task.url, task)
+        unknown = self._state.unknown(list(candidates))
+        return [task for url, task in candidates.items() if url in unknown]
 
     def _finish(self, task: Task, outcome: Outcome) -> None:
         if self._before_commit is not None:
@@ -309,11 +334,11 @@ class Crawler:
     def _follow(self, task: Task, page: ArchivePage, outcome: Outcome) -> None:
         root = archive_root(task.url)
         if page.next_url:
-            self._queue_next(task, self._canonical(page.next_url), outcome)
+            self._queue_next(task, self._page_link(page.next_url), outcome)
         # The numeric pagination names later pages too; queueing them keeps the crawl
         # complete when one page in the middle fails.
         for link in page.page_urls:
-            url = self._canonical(link)
+            url = self._page_link(link)
             if archive_root(url) == root and self._scope.allows(url):
                 outcome.tasks.append(Task(url, "archive", task.day_index, archive_page_number(url)))
 
@@ -338,9 +363,32 @@ class Crawler:
         outcome.posts.append((post, task.day_index, task.page, task.position))
         outcome.warnings.extend(_field_warnings(post, entry))
 
+    def _page_link(self, url: str) -> str:
+        """`_canonical` for pagination links: every list page names the same few again."""
+        canonical = self._page_links.get(url)
+        if canonical is None:
+            if len(self._page_links) >= _PAGE_LINK_CACHE:
+                self._page_links.clear()
+            canonical = self._page_links[url] = self._canonical(url)
+        return canonical
+
     def _canonical(self, url: str) -> str:
         return canonicalize(url, host_map=self._scope.host_map)
 
+
+def _in_frontier_order(queued: list[Task], new: list[Task], limit: int) -> list[Task]:
+    """The first `limit` tasks in the order `CrawlState.pending` would give them once `new`
+    were queued: archive pages first, by day and page, queued before newly found."""
+
+    def key(item: tuple[int, Task]) -> tuple[str, int, int, int]:
+        index, task = item
+        return task.kind, task.day_index, task.page, index
+
+    ordered = sorted(enumerate([*queued, *new]), key=key)
+    return [task for _, task in ordered[:limit]]
+
+
+_PAGE_LINK_CACHE = 4096
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 

@@ -91,7 +91,7 @@ def run_crawl(
         )
         own_client = client is None
         http = client or _default_client(request.settings)
-        archiver = _Archiver(warc, state)
+        archiver = _Archiver(warc, state, workers=request.settings.concurrency)
         try:
             fetcher: FetcherLike = Fetcher(
                 http, request.settings, scope, clock, on_exchange=archiver
@@ -221,23 +221,31 @@ def _pdf_log(pdf: Pdf) -> FetchLogEntry:
     )
 
 
+_BUILD_ON_WORKER_BYTES = 16 * 1024
+
+
 class _Archiver:
     """The fetcher's exchange sink: every answer goes to the WARC (raw first); robots.txt
     answers, which belong to no crawl task, also go to the fetch log for the manifest.
 
     While the crawler runs, exchanges are deferred and archived by its `before_commit`
-    (`WarcWriter.drain`) just before the response they belong to is committed: the worker
-    thread does not wait for gzip, and no committed page is ever missing from the WARC.
+    (`WarcWriter.drain`) just before the response they belong to is committed, so no
+    committed page is ever missing from the WARC. With several workers each gzips its own
+    responses; a single worker leaves that to the committing thread and fetches on.
     """
 
-    def __init__(self, warc: WarcWriter, state: CrawlState) -> None:
+    def __init__(self, warc: WarcWriter, state: CrawlState, *, workers: int) -> None:
         self.deferring = True
         self._warc = warc
         self._state = state
+        self._build_on_worker = workers > 1  # see WarcWriter.defer
 
     def __call__(self, result: FetchResult) -> None:
         if self.deferring:
-            self._warc.defer(result)
+            self._warc.defer(
+                result,
+                build_now=self._build_on_worker and len(result.body) >= _BUILD_ON_WORKER_BYTES,
+            )
         else:
             self._warc.write(result)
         if urlsplit(result.url).path == "/robots.txt":

@@ -119,6 +119,14 @@ class CrawlState:
             )
             return cur.rowcount == 1
 
+    def unknown(self, urls: Sequence[str]) -> set[str]:
+        """The URLs among `urls` that were never queued."""
+        if not urls:
+            return set()
+        marks = ", ".join("?" * len(urls))
+        rows = self._query_all(f"SELECT url FROM frontier WHERE url IN ({marks})", tuple(urls))
+        return set(urls) - {str(row[0]) for row in rows}
+
     def pending(self, limit: int = 64, exclude: Sequence[str] = ()) -> list[Task]:
         """Pending tasks, archive pages first, in day and page order; `exclude` names URLs
         already being worked on (still pending until their response is committed)."""

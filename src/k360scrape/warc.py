@@ -77,6 +77,14 @@ class _Capture:
 
 
 @dataclass(frozen=True)
+class _Prepared:
+    """A response exchange built and gzipped ahead of its place in the file."""
+
+    members: bytes
+    capture: _Capture
+
+
+@dataclass(frozen=True)
 class _Scan:
     """Where the intact gzip members of a file end, and what follows them."""
 
@@ -110,11 +118,11 @@ class WarcWriter:
         self._lock = threading.Lock()
         self._clock = clock or SystemClock()
         self._captures: dict[str, _Capture] = {}
-        self._deferred: list[FetchResult] = []
+        self._deferred: list[FetchResult | _Prepared | StoreError] = []
         self._deferred_lock = threading.Lock()
         self._file = self._open_for_append() if append else self._create()
         self._warcinfo_id = _record_id()
-        self._emit([self._warcinfo(software, info or {})])
+        self._emit(_gzip_members([self._warcinfo(software, info or {})]))
 
     def write(
         self,
@@ -124,38 +132,45 @@ class WarcWriter:
         refers_to_date: datetime | str | None = None,
     ) -> None:
         """Archive one exchange; a 304 becomes a revisit of the earlier capture."""
-        with self._lock:
-            if self._file.closed:
-                raise StoreError(f"{self.path}: WARC already closed")
-            request_id, response_id = _record_id(), _record_id()
-            date = warc_date(result.fetched_at)
-            request = self._request(result, request_id, response_id, date)
-            if result.status == 304:
+        if result.status == 304:
+            with self._lock:
+                self._check_open()
                 target = self._refers_to(result, refers_to_uri, refers_to_date)
-                response = self._revisit(result, response_id, request_id, date, target)
-                self._emit([request, response])
-            else:
-                response, capture = self._response(result, response_id, request_id, date)
-                self._emit([request, response])
-                self._captures[capture.uri] = capture  # only once it is really in the file
+                self._emit(self._revisit_exchange(result, target))
+        else:
+            self._commit(self._prepare(result))
 
-    def defer(self, result: FetchResult) -> None:
+    def defer(self, result: FetchResult, *, build_now: bool = False) -> None:
         """Queue an exchange for the next `drain()` instead of archiving it now.
 
         For a caller that commits what it read from the exchange elsewhere (the crawl state):
         it drains before that commit, so nothing committed is missing from the WARC after a
-        `kill -9`, while the gzip work runs on the committing thread (zlib releases the GIL),
-        in parallel with the worker that fetches and parses the next page.
+        `kill -9`. `build_now` builds and gzips a response's records here, on the calling
+        thread, so the draining thread only writes bytes: right when several crawl workers
+        call this (zlib releases the GIL, so one gzips while the others parse), wrong for a
+        single worker, whose next fetch would wait while the draining thread idles. A revisit
+        is always built by `drain()`: it refers to captures written before it.
         """
+        item: FetchResult | _Prepared | StoreError = result
+        if build_now and result.status != 304:
+            try:
+                item = self._prepare(result)
+            except StoreError as exc:
+                item = exc  # raised by drain(), on the thread that handles the commit
         with self._deferred_lock:
-            self._deferred.append(result)
+            self._deferred.append(item)
 
     def drain(self) -> None:
         """Archive every deferred exchange, in the order they were deferred."""
         with self._deferred_lock:
             queued, self._deferred = self._deferred, []
-        for result in queued:
-            self.write(result)
+        for item in queued:
+            if isinstance(item, StoreError):
+                raise item
+            if isinstance(item, _Prepared):
+                self._commit(item)
+            else:
+                self.write(item)
 
     def close(self) -> None:
         with self._lock:
@@ -287,16 +302,40 @@ class WarcWriter:
             fields.insert(0, ("WARC-Refers-To-Target-URI", uri))
         return fields
 
-    def _emit(self, records: Sequence[bytes]) -> None:
-        """Write each record as its own gzip member and hand the exchange to the kernel.
+    def _prepare(self, result: FetchResult) -> _Prepared:
+        """A response's request and response records, gzipped, not yet written."""
+        request_id, response_id = _record_id(), _record_id()
+        date = warc_date(result.fetched_at)
+        request = self._request(result, request_id, response_id, date)
+        response, capture = self._response(result, response_id, request_id, date)
+        return _Prepared(_gzip_members([request, response]), capture)
+
+    def _revisit_exchange(self, result: FetchResult, target: list[tuple[str, str]]) -> bytes:
+        request_id, response_id = _record_id(), _record_id()
+        date = warc_date(result.fetched_at)
+        request = self._request(result, request_id, response_id, date)
+        response = self._revisit(result, response_id, request_id, date, target)
+        return _gzip_members([request, response])
+
+    def _commit(self, prepared: _Prepared) -> None:
+        with self._lock:
+            self._check_open()
+            self._emit(prepared.members)
+            self._captures[prepared.capture.uri] = prepared.capture  # only once it is in the file
+
+    def _check_open(self) -> None:
+        if self._file.closed:
+            raise StoreError(f"{self.path}: WARC already closed")
+
+    def _emit(self, members: bytes) -> None:
+        """Write gzip members (one per record) and hand the exchange to the kernel.
 
         flush() is what a killed process needs: written bytes survive it. No fsync here
         (see the module docstring); close() makes the file durable.
         """
         start = self._file.tell()
         try:
-            for record in records:
-                self._file.write(gzip.compress(record, compresslevel=6, mtime=0))
+            self._file.write(members)
             self._file.flush()
         except OSError as exc:
             self._roll_back(start)
@@ -355,6 +394,11 @@ def _record(head: list[tuple[str, str]], block: bytes) -> bytes:
     lines = [f"{_one_line(name)}: {_one_line(value)}\r\n" for name, value in head]
     lines.append(f"Content-Length: {len(block)}\r\n")
     return b"WARC/1.1\r\n" + "".join(lines).encode("utf-8") + b"\r\n" + block + b"\r\n\r\n"
+
+
+def _gzip_members(records: Sequence[bytes]) -> bytes:
+    # One gzip member per record, so a reader (and crash recovery) can stop at any record.
+    return b"".join(gzip.compress(record, compresslevel=6, mtime=0) for record in records)
 
 
 def _http_head(first_line: str, headers: Sequence[tuple[str, str]]) -> bytes:
