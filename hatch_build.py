@@ -1,11 +1,11 @@
-"""Build hook: a wheel of k360scrape carries its parser compiled with mypyc.
+"""Build hook: a wheel of k360scrape carries its hot modules compiled with mypyc.
 
-The parser's modules (`COMPILED`) are plain, strictly typed Python; mypyc turns them into C
-extensions that run the same code about a quarter faster (docs/PERFORMANCE.md). Only real
-wheels are compiled: an editable install stays pure Python, so the `.py` file a developer
-edits is the code that runs (a compiled module next to it would shadow it until the next
-build). The sources are copied to a temporary folder and compiled there, so no build product
-ever lands in the source tree.
+The parser's, the exporters' and the WARC writer's modules (`COMPILED`) are plain, strictly
+typed Python; mypyc turns them into C extensions that run the same code about a quarter faster
+(docs/PERFORMANCE.md). Only real wheels are compiled: an editable install stays pure Python, so
+the `.py` file a developer edits is the code that runs (a compiled module next to it would
+shadow it until the next build). The sources are copied to a temporary folder and compiled
+there, so no build product ever lands in the source tree.
 
     K360SCRAPE_PURE_PYTHON=1        build a pure-Python wheel
     K360SCRAPE_REQUIRE_COMPILED=1   fail instead of falling back to pure Python when
@@ -32,6 +32,7 @@ PACKAGE = "k360scrape"
 # (parsing/document.py holds what it calls).
 COMPILED = (
     "text.py",
+    "warc.py",
     "urls.py",
     "export/cells.py",
     "export/csvfile.py",

@@ -3,8 +3,8 @@
 `pip install .` compiles the parser's modules (`hatch_build.py`), while this checkout's
 editable install, which the rest of the suite runs, is pure Python. So the wheel is built
 here (with this interpreter's hatchling and mypyc, no network), unpacked, and the parser,
-text, URL, golden, property, unseen-markup and end-to-end crawl tests are run once more in a
-subprocess that imports k360scrape from it.
+text, URL, WARC, golden, property, unseen-markup and end-to-end crawl tests are run once more
+in a subprocess that imports k360scrape from it.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ RERUN = (
     "tests/test_unseen_markup.py",
     "tests/test_text.py",
     "tests/test_urls.py",
+    "tests/test_warc.py",
     "tests/test_bench_parsers_agree.py",
     "tests/test_e2e.py",
 )

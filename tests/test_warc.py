@@ -23,6 +23,7 @@ from k360scrape.models import FetchResult
 from k360scrape.warc import (
     REVISIT_PROFILE,
     WarcWriter,
+    base32,
     iter_exchanges,
     parse_warc_date,
     stored_headers,
@@ -306,6 +307,13 @@ def test_header_value_with_a_line_break_is_refused(tmp_path: Path) -> None:
             writer.write(item)
         writer.write(exchange("https://k.de/ok", b"ok", headers=(("content-length", "2"),)))
     assert [r.url for r in iter_exchanges(tmp_path / "a.warc.gz")] == ["https://k.de/ok"]
+
+
+@pytest.mark.parametrize("size", [*range(11), 20, 31, 32, 33, 64])
+def test_base32_is_base64s(size: int) -> None:
+    data = random.Random(size).randbytes(size)
+    assert base32(data) == base64.b32encode(data).decode("ascii")
+    assert base32(b"\xff" * size) == base64.b32encode(b"\xff" * size).decode("ascii")
 
 
 # --------------------------------------------------------------------------- deferred writes

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import IO, Any, Self
+from typing import IO, Any, Final, Self
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -53,17 +53,17 @@ from k360scrape.clock import Clock, SystemClock
 from k360scrape.errors import StoreError
 from k360scrape.models import FetchResult
 
-REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
-WARC_SPEC = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
-REQUESTED_URI = "K360-Requested-URI"
-ELAPSED = "K360-Elapsed"
-ATTEMPTS = "K360-Attempts"
-ORIGINAL_PREFIX = "X-K360-Original-"
+REVISIT_PROFILE: Final = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+WARC_SPEC: Final = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
+REQUESTED_URI: Final = "K360-Requested-URI"
+ELAPSED: Final = "K360-Elapsed"
+ATTEMPTS: Final = "K360-Attempts"
+ORIGINAL_PREFIX: Final = "X-K360-Original-"
 
-_CHUNK = 1 << 20
-_GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK: Final = 1 << 20
+_GZIP_MAGIC: Final = b"\x1f\x8b"
 # Headers that describe the bytes on the wire, not the decoded body we store.
-_WIRE_ONLY = frozenset({"content-encoding", "transfer-encoding"})
+_WIRE_ONLY: Final = frozenset({"content-encoding", "transfer-encoding"})
 
 
 @dataclass(frozen=True)
@@ -442,7 +442,25 @@ def _info_value(value: object) -> str:
 
 
 def _digest(data: bytes) -> str:
-    return "sha256:" + base64.b32encode(hashlib.sha256(data).digest()).decode("ascii")
+    return "sha256:" + base32(hashlib.sha256(data).digest())
+
+
+_BASE32: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_BASE32_KEPT: Final = (0, 2, 4, 5, 7)  # symbols of a last group of 0…4 bytes; "=" fill to 8
+
+
+def base32(data: bytes) -> str:
+    """`base64.b32encode(data).decode()`, which is a Python loop in CPython 3.11; this
+    module is compiled in wheels, and three digests an exchange are encoded here."""
+    symbols: list[str] = []
+    for start in range(0, len(data), 5):
+        group = data[start : start + 5]
+        value = int.from_bytes(group + bytes(5 - len(group)), "big")
+        kept = 8 if len(group) == 5 else _BASE32_KEPT[len(group)]
+        for index in range(kept):
+            symbols.append(_BASE32[(value >> (35 - 5 * index)) & 31])
+        symbols.append("=" * (8 - kept))
+    return "".join(symbols)
 
 
 def _record_id() -> str:
