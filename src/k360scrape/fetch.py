@@ -217,6 +217,9 @@ class Fetcher:
 
     def _rules_for(self, url: str) -> RobotsRules:
         origin = _origin(url)
+        rules = self._cached_rules(origin)
+        if rules is not None and not rules.expired(self._clock.monotonic()):
+            return rules  # every request but the first few of each robots.txt lifetime
         # One lock per origin: concurrent first requests wait for a single robots.txt fetch.
         with self._robots_lock(origin):
             rules = self._cached_rules(origin)
@@ -228,7 +231,10 @@ class Fetcher:
 
     def _robots_lock(self, origin: str) -> threading.Lock:
         with self._lock:
-            return self._robots_locks.setdefault(origin, threading.Lock())
+            lock = self._robots_locks.get(origin)
+            if lock is None:
+                lock = self._robots_locks[origin] = threading.Lock()
+            return lock
 
     def _cached_rules(self, origin: str) -> RobotsRules | None:
         with self._lock:
@@ -367,7 +373,7 @@ class Fetcher:
             "GET", url, headers=sent, timeout=self._timeout, follow_redirects=False
         ) as response:
             self._check_deadline(deadline)
-            body = self._read_body(response, cap, truncate, deadline)
+            body = self._read_body(response, url, cap, truncate, deadline)
             return _Exchange(
                 url=url,
                 status=response.status_code,
@@ -378,9 +384,8 @@ class Fetcher:
             )
 
     def _read_body(
-        self, response: httpx.Response, cap: int, truncate: bool, deadline: float
+        self, response: httpx.Response, url: str, cap: int, truncate: bool, deadline: float
     ) -> bytes:
-        url = str(response.request.url)
         if not truncate:
             _check_declared_length(response, cap, url)
         # An in-memory response (httpx.MockTransport in tests) was read and decoded by httpx.
