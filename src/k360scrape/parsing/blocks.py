@@ -18,7 +18,7 @@ from typing import Final
 from selectolax.lexbor import LexborNode
 
 from k360scrape import selectors as sel
-from k360scrape.parsing.nodes import Doc, compounds, has_element_child
+from k360scrape.parsing.nodes import Doc, Simple, has_element_child
 from k360scrape.text import clean
 
 SKIP: Final = 0
@@ -46,10 +46,10 @@ _TAG_KINDS: Final[dict[str | None, int]] = {
 }
 _BLOCK_TAGS: Final = sel.CONTAINER_TAGS | sel.TEXT_TAGS | sel.HEADING_TAGS
 BLOCK_SELECTOR: Final = ", ".join(sorted(_BLOCK_TAGS - {"body", "main"}))
-_ANCHORS: Final = compounds(sel.ANCHORS)
-_FIGURE_PARTS: Final = compounds(sel.FIGURE_PARTS)
+_ANCHORS: Final = Simple(sel.ANCHORS)
+_FIGURE_PARTS: Final = Simple(sel.FIGURE_PARTS)
 # The element types `sel.ANCHORS` matches: a node of one of these may be an anchor itself.
-_ANCHOR_TAGS: Final = frozenset(tag for tag, _, _ in _ANCHORS if tag is not None)
+_ANCHOR_TAGS: Final = frozenset(tag for tag, _, _ in _ANCHORS.parts if tag is not None)
 # Every class that decides a block's kind (`_kind_by_class`).
 _KIND_CLASSES: Final = (
     sel.SKIP_CLASSES | sel.IMAGE_BLOCK_CLASSES | sel.BUTTON_BLOCK_CLASSES | {sel.FILE_BLOCK_CLASS}
@@ -87,8 +87,7 @@ class Block:
 
 def anchors_in(doc: Doc, node: LexborNode) -> list[LexborNode]:
     """`sel.ANCHORS` in `node` (itself included): a walk of its few elements."""
-    found = doc.walk(node, _ANCHORS)
-    return found if found is not None else doc.find(sel.ANCHORS, node)
+    return doc.select(node, _ANCHORS)
 
 
 def _may_hold_anchors(node: LexborNode) -> bool:
@@ -170,8 +169,7 @@ def _figure_kind(doc: Doc, node: LexborNode) -> int:
     """An image with its caption, or (gallery, old aligned image) a wrapper to walk."""
     own = node.mem_id
     has_image = nested = False
-    parts = doc.walk(node, _FIGURE_PARTS)
-    for part in parts if parts is not None else doc.all(sel.FIGURE_PARTS, node):
+    for part in doc.select(node, _FIGURE_PARTS):
         if part.tag == "img":
             has_image = True
         elif part.mem_id != own:

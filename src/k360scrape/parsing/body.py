@@ -18,7 +18,7 @@ from k360scrape import selectors as sel
 from k360scrape.parsing.blocks import BUTTONS, FILE, HEADING, IMAGE, TEXT, Block
 from k360scrape.parsing.blocks import blocks as read_blocks
 from k360scrape.parsing.hrefs import Urls, file_name, is_pdf
-from k360scrape.parsing.nodes import Doc, compounds, has_class, text_of
+from k360scrape.parsing.nodes import Doc, Simple, has_class, text_of
 from k360scrape.text import CONTRIBUTOR_HEADINGS, LABELS, clean, fold_clean, name_and_affiliation
 
 LABEL_MAX: Final = 60  # a paragraph longer than this is never a stand-in heading
@@ -165,9 +165,7 @@ class Body:
 
     def _image(self, block: Block) -> None:
         node = block.nodes[0]
-        captions = self.doc.walk(node, _CAPTION)  # a figure's few elements: no query
-        if captions is None:
-            captions = self.doc.all(sel.CAPTION, node)
+        captions = self.doc.select(node, _CAPTION)  # a figure's few elements: no query
         caption = text_of(captions[0] if captions else None)
         for anchor in block.anchors(self.doc):
             if anchor.tag == "img":
@@ -183,8 +181,8 @@ class Body:
 
 
 _SEPARATORS: Final = " |·•,;:–—-/"
-_FILE_PARTS: Final = compounds(sel.FILE_BLOCK_PARTS)
-_CAPTION: Final = compounds(sel.CAPTION)
+_FILE_PARTS: Final = Simple(sel.FILE_BLOCK_PARTS)
+_CAPTION: Final = Simple(sel.CAPTION)
 
 
 def only_names(text: str, names: list[str]) -> bool:
@@ -199,8 +197,7 @@ def _file_block(doc: Doc, node: LexborNode, urls: Urls) -> tuple[str, str | None
     name_link: LexborNode | None = None
     button_url = object_url = None
     link_url = None
-    parts = doc.walk(node, _FILE_PARTS)
-    for part in parts if parts is not None else doc.all(sel.FILE_BLOCK_PARTS, node):
+    for part in doc.select(node, _FILE_PARTS):
         attributes = part.attributes
         if part.tag == "object":
             object_url = object_url or urls.resolve(attributes.get("data"))

@@ -76,6 +76,12 @@ class Doc:
                 hits.append(token.lower())
         return hits
 
+    def select(self, node: LexborNode, selector: Simple) -> list[LexborNode]:
+        """What a query rooted at `node` finds for `selector`: a walk of its elements, or
+        lexbor's own query where the subtree holds foreign content."""
+        found = self.walk(node, selector.parts)
+        return found if found is not None else self.find(selector.query, node)
+
     def walk(self, node: LexborNode, selector: tuple[Compound, ...]) -> list[LexborNode] | None:
         """`node` and its descendant elements that match `selector` (from `compounds()`), in
         document order, each once: what a query rooted at `node` finds, for a subtree of a
@@ -141,6 +147,16 @@ def compounds(selector: str) -> tuple[Compound, ...]:
             raise ValueError(f"not a simple compound selector: {item.strip()!r}")
         found.append((match.group(1), match.group(2), match.group(3)))
     return tuple(found)
+
+
+class Simple:
+    """A selector list of simple compounds, with the parsed form `Doc.walk()` matches."""
+
+    __slots__ = ("parts", "query")
+
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self.parts = compounds(query)
 
 
 def classes(node: LexborNode) -> list[str]:

@@ -15,7 +15,7 @@ from selectolax.lexbor import LexborNode
 from k360scrape import selectors as sel
 from k360scrape.errors import ParseError
 from k360scrape.parsing.hrefs import Urls
-from k360scrape.parsing.nodes import Doc, classes, compounds, text_of
+from k360scrape.parsing.nodes import Doc, Simple, classes, text_of
 
 _PAGE_IN_URL: Final = re.compile(r"/page/(\d{1,9})/?(?:$|[?#])|[?&]paged=(\d{1,9})(?:$|[&#])")
 _DIGITS: Final = re.compile(r"\d{1,9}")
@@ -140,7 +140,7 @@ class Pagination:
 
 
 _BLOCK_CLASSES: Final = frozenset(name.strip()[1:] for name in sel.PAGINATION_BLOCKS.split(","))
-_LINK: Final = compounds(sel.PAGINATION_LINK)
+_LINK: Final = Simple(sel.PAGINATION_LINK)
 
 
 def _pagination_links(doc: Doc, root: LexborNode | None) -> list[LexborNode]:
@@ -161,9 +161,9 @@ def _pagination_links(doc: Doc, root: LexborNode | None) -> list[LexborNode]:
         if block_id == outer or (outer != -1 and _below(block, outer)):
             continue  # listed twice (both classes), or nested in the block before
         outer = block_id
-        found = doc.walk(block, _LINK)
-        if found is None:  # foreign content: lexbor matches by local name
-            found = _once(doc.all(sel.PAGINATION_LINKS, block))
+        # Every `a[href]` below a block has that block for an ancestor: the block's own
+        # links are `sel.PAGINATION_LINKS` there, without the combinator.
+        found = doc.select(block, _LINK)
         links += [link for link in found if link.mem_id != block_id]  # below the block only
     return links
 
