@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Final, Literal
@@ -162,7 +162,7 @@ def flat_posts_table() -> Table:
     return Table("posts", _POSTS_DESCRIPTION, tuple(columns), ("id",), rows)
 
 
-def _getter(names: list[str]) -> Callable[[Post], tuple[Cell, ...]]:
+def _getter(names: Sequence[str]) -> Callable[[BaseModel], tuple[Cell, ...]]:
     """The values of these fields as a tuple (attrgetter gives a bare value for one name)."""
     if len(names) == 1:
         (name,) = names
@@ -203,7 +203,7 @@ def join_values(values: list[Cell]) -> str | None:
 def child_table(child: Child) -> Table:
     """The child table of one list field: post_id, position, then the item's fields."""
     fields = tuple(child.model.model_fields)
-    values = attrgetter(*fields) if len(fields) > 1 else lambda item: (getattr(item, fields[0]),)
+    values = _getter(fields)
     field = child.field
 
     def rows(post: Post) -> Iterator[Row]:
